@@ -1,0 +1,88 @@
+"""The project's error taxonomy: one root, one subclass per failure family.
+
+Every message says what was wrong, where, and what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FractalOpsError",
+    "ConfigError",
+    "UnknownNameError",
+    "ProposalError",
+    "IllegalTransitionError",
+    "StaleProposalError",
+    "DecisionError",
+    "AuthorityError",
+    "SecretError",
+    "AdapterError",
+    "AccessBlockedError",
+    "SemanticsError",
+    "WarehouseError",
+    "EvidenceError",
+]
+
+
+class FractalOpsError(Exception):
+    """Root of every error the harness raises on purpose."""
+
+
+class ConfigError(FractalOpsError):
+    """Malformed configuration: a file, an env var, a run's `configurable`."""
+
+
+class UnknownNameError(ConfigError):
+    """A name (agent, pack, asset, role) that is not registered."""
+
+    def __init__(self, kind: str, name: str, valid: list[str] | tuple[str, ...], where: str = "") -> None:
+        self.kind, self.name, self.valid = kind, name, sorted(valid)
+        at = f" in {where}" if where else ""
+        super().__init__(f"unknown {kind} {name!r}{at}; valid {kind}s: {', '.join(self.valid) or '(none)'}")
+
+
+class ProposalError(FractalOpsError):
+    """A proposal could not be created, found, or changed."""
+
+
+class IllegalTransitionError(ProposalError):
+    """A proposal lifecycle transition that the state machine forbids."""
+
+
+class StaleProposalError(ProposalError):
+    """The proposal's target moved past the base commit it was built on."""
+
+
+class DecisionError(FractalOpsError):
+    """A malformed or unauthorized HITL resume value; the thread stays interrupted."""
+
+
+class AuthorityError(FractalOpsError):
+    """An authority ceiling or approval rule refused the action."""
+
+
+class SecretError(FractalOpsError):
+    """A secret ref is malformed, unresolvable, or its backend is unreachable."""
+
+
+class AdapterError(FractalOpsError):
+    """A process or browser adapter failed to launch or run."""
+
+
+class AccessBlockedError(AdapterError):
+    """An adapter lacks an identity or credential; the route goes to `access_recovery`."""
+
+    def __init__(self, message: str, missing: list[str] | None = None) -> None:
+        self.missing = list(missing or [])
+        super().__init__(message)
+
+
+class SemanticsError(FractalOpsError):
+    """Bad ontology input: malformed Turtle, SHACL violations, unmapped local terms."""
+
+
+class WarehouseError(FractalOpsError):
+    """The warehouse rejected a write or could not be reached."""
+
+
+class EvidenceError(FractalOpsError):
+    """The Chronicle log or artifact store is corrupt or refused a write."""
