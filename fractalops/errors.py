@@ -20,6 +20,8 @@ __all__ = [
     "SemanticsError",
     "WarehouseError",
     "EvidenceError",
+    "SecretNotFoundError",
+    "AmbiguousNameError",
 ]
 
 
@@ -86,3 +88,22 @@ class WarehouseError(FractalOpsError):
 
 class EvidenceError(FractalOpsError):
     """The Chronicle log or artifact store is corrupt or refused a write."""
+
+
+class SecretNotFoundError(SecretError):
+    """A well-formed secret ref that the backend does not hold (`fractalops secrets put <ref>` fixes it)."""
+
+    def __init__(self, ref: str, message: str = "") -> None:
+        self.ref = ref
+        super().__init__(message or f"secret {ref} not found; store it with `fractalops secrets put {ref}`")
+
+
+class AmbiguousNameError(ConfigError):
+    """A selector (e.g. an Armory role) that matches several registered names where exactly one is needed."""
+
+    def __init__(self, kind: str, name: str, matches: list[str] | tuple[str, ...], where: str = "") -> None:
+        self.kind, self.name, self.matches = kind, name, sorted(matches)
+        at = f" in {where}" if where else ""
+        super().__init__(
+            f"ambiguous {kind} {name!r}{at}: it matches {', '.join(self.matches)}; name one of them exactly"
+        )
