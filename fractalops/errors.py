@@ -22,6 +22,7 @@ __all__ = [
     "EvidenceError",
     "SecretNotFoundError",
     "AmbiguousNameError",
+    "UnmappedTermError",
 ]
 
 
@@ -106,4 +107,17 @@ class AmbiguousNameError(ConfigError):
         at = f" in {where}" if where else ""
         super().__init__(
             f"ambiguous {kind} {name!r}{at}: it matches {', '.join(self.matches)}; name one of them exactly"
+        )
+
+
+class UnmappedTermError(SemanticsError):
+    """A project-local term that has no `skos:exactMatch`/`skos:broadMatch` to the global ontology yet."""
+
+    def __init__(self, term: str, project: str, message: str = "") -> None:
+        self.term, self.project = term, project
+        super().__init__(
+            message
+            or f"local term {term!r} of project {project!r} is not mapped to the global ontology; "
+            f"propose a mapping with `TermMap.propose_mapping({term!r}, <global IRI>)` "
+            f"(skos:exactMatch or skos:broadMatch) and apply it after approval"
         )
