@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the pinned Codex and Claude Code CLIs into a project-local npm prefix (idempotent).
+set -euo pipefail
+
+CODEX_PKG="@openai/codex@0.169.0"
+CLAUDE_PKG="@anthropic-ai/claude-code@2.1.328"
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+prefix="${FRACTALOPS_CLI_AGENTS_PREFIX:-$root/.cache/cli-agents}"
+bin="$prefix/node_modules/.bin"
+
+installed_version() {
+  # $1 = package name; prints the installed version or nothing
+  local manifest="$prefix/node_modules/$1/package.json"
+  [[ -f "$manifest" ]] && node -p "require('$manifest').version" 2>/dev/null || true
+}
+
+if [[ "$(installed_version @openai/codex)" == "${CODEX_PKG##*@}" \
+   && "$(installed_version @anthropic-ai/claude-code)" == "${CLAUDE_PKG##*@}" \
+   && -x "$bin/codex" && -x "$bin/claude" ]]; then
+  echo "cli agents already installed in $prefix"
+  exit 0
+fi
+
+mkdir -p "$prefix"
+[[ -f "$prefix/package.json" ]] || echo '{"name": "fractalops-cli-agents", "private": true}' > "$prefix/package.json"
+npm install --prefix "$prefix" --no-audit --no-fund --save-exact "$CODEX_PKG" "$CLAUDE_PKG"
+"$bin/codex" --version
+"$bin/claude" --version
