@@ -19,6 +19,7 @@ __all__ = [
     "AccessBlockedError",
     "SemanticsError",
     "WarehouseError",
+    "WarehouseOwnedError",
     "EvidenceError",
     "SecretNotFoundError",
     "AmbiguousNameError",
@@ -121,3 +122,11 @@ class UnmappedTermError(SemanticsError):
             f"propose a mapping with `TermMap.propose_mapping({term!r}, <global IRI>)` "
             f"(skos:exactMatch or skos:broadMatch) and apply it after approval"
         )
+
+
+class WarehouseOwnedError(WarehouseError):
+    """The embedded warehouse path is owned by another process or another path is open in this one."""
+
+    def __init__(self, message: str, path: str = "", owner_pid: int | None = None) -> None:
+        self.path, self.owner_pid = path, owner_pid
+        super().__init__(message)
