@@ -1,0 +1,187 @@
+"""The constitution: approval classes, authority ceilings and approval rules, as Rego run in-process.
+
+The rules live in `fractalops/armory/policy/*.rego` (`package fractalops.constitution`, `import rego.v1`) and
+are evaluated with `regopy`; the same files run unchanged on an OPA server (`POST /v1/data/fractalops/
+constitution/<rule>` with `{"input": ...}`). Classes, lowest to highest: `routine` (a recorded policy
+decision, no human), `standard` (1 human), `elevated` (2 distinct humans), `restricted` (2 distinct
+humans with role owner/security; agents may not even propose).
+
+Decision inputs and outputs (plain JSON):
+
+`approval_class` — input ``{"proposal": {"kind": str, "target": str, "files": [str], "risk": str?}}``;
+output one of the class names. Rules: kinds `constitution_change`, `secret_rotation`, `access_grant` →
+restricted; `infra_change`, `deploy`, `dependency_change` → elevated; files under `.github/`, `infra/`,
+`deploy/`, CI/build files, secret-ish names, `*.rego`, `armory.yaml` or `fractalops/armory/`, absolute or
+`..` paths, or a target naming prod/infra/secrets → at least elevated; `workspace_patch`/`docs_patch`
+touching only docs/tests/markdown → routine; everything else (`workspace_patch`, `ontology_mapping`, …)
+→ standard. `risk` (low/medium/high/critical or a class name) only ever raises; unknown risk → elevated.
+
+`author_decision` — input ``{"proposal": {...}, "author": {"ceiling": <class>, "principal_kind":
+"agent"|"human"}}``; output ``{"allowed": bool, "reason": str, "approval_class": str, "ceiling": str,
+"required": int}``. A class above the ceiling is refused (never downgraded); a non-human may not propose
+`restricted`.
+
+`approval_decision` — input ``{"approval_class": str, "author_principal": str, "author_agent": str?,
+"approvers": [{"identity": str, "role": str, "principal_kind": "human"?}]}``; output ``{"allowed": bool,
+"reason": str, "approval_class": str, "required": int, "missing": int, "approvers": [identity],
+"rejected": [{"identity", "role", "why"}]}``. Approvers count once per distinct identity; the author (its
+principal or agent id), any role `agent`, any `agent:` identity or non-human principal never counts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regopy
+
+from fractalops.armory.classes import APPROVAL_CLASSES
+from fractalops.errors import ConfigError
+
+__all__ = ["DEFAULT_POLICY_DIR", "PACKAGE", "Decision", "Constitution", "policy_input"]
+
+DEFAULT_POLICY_DIR = Path(__file__).with_name("policy")
+PACKAGE = "data.fractalops.constitution"
+_PROPOSAL_KEYS = ("kind", "target", "files", "risk")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One constitution decision, as returned by the policy."""
+
+    allowed: bool
+    """Whether the action may proceed."""
+    reason: str
+    """Why, in one sentence fit for an operator or an interrupt payload."""
+    approval_class: str
+    """The class the decision was made for."""
+    required: int = 0
+    """Distinct eligible human approvals the class needs (0 for routine)."""
+    missing: int = 0
+    """How many more are needed (approval checks only)."""
+    approvers: tuple[str, ...] = ()
+    """Identities that counted towards `required` (approval checks only)."""
+    rejected: tuple[tuple[str, str, str], ...] = ()
+    """(identity, role, why) for every approver that did not count."""
+    detail: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """The raw policy output document."""
+
+
+def _file_path(item: Any) -> Any:
+    if isinstance(item, Mapping) and "path" in item:
+        return item["path"]
+    return item
+
+
+def policy_input(proposal: Mapping[str, Any] | Any) -> dict[str, Any]:
+    """The `proposal` part of a policy input: kind, target, files (paths) and risk; nothing else is sent."""
+    if hasattr(proposal, "model_dump"):
+        proposal = proposal.model_dump(mode="json")
+    if not isinstance(proposal, Mapping):
+        raise ConfigError(f"a proposal for the constitution must be a mapping, got {type(proposal).__name__}")
+    out: dict[str, Any] = {key: proposal[key] for key in _PROPOSAL_KEYS if key in proposal}
+    files = out.get("files")
+    if isinstance(files, list | tuple):
+        out["files"] = [_file_path(item) for item in files]
+    return out
+
+
+class Constitution:
+    """A compiled policy bundle held in one `regopy.Interpreter`, guarded by a lock (thread-safe)."""
+
+    def __init__(self, interpreter: regopy.Interpreter, policy_dir: Path, modules: tuple[str, ...]) -> None:
+        self._rego = interpreter
+        self._lock = threading.Lock()
+        self.policy_dir = policy_dir
+        """Where the `.rego` files were read from."""
+        self.modules = modules
+        """File names of the loaded modules."""
+
+    def __repr__(self) -> str:
+        return f"Constitution(policy_dir={str(self.policy_dir)!r}, modules={list(self.modules)!r})"
+
+    @classmethod
+    def load(cls, policy_dir: Path | str | None = None) -> Constitution:
+        """Compile every `*.rego` in `policy_dir` (default: the packaged policy); `ConfigError` if broken."""
+        directory = Path(policy_dir) if policy_dir is not None else DEFAULT_POLICY_DIR
+        files = sorted(directory.glob("*.rego"))
+        if not files:
+            raise ConfigError(f"constitution policy dir {directory} has no .rego files")
+        interpreter = regopy.Interpreter()
+        for path in files:
+            try:
+                interpreter.add_module(path.name, path.read_text(encoding="utf-8"))
+            except regopy.RegoError as exc:
+                raise ConfigError(f"constitution policy {path} failed to load: {exc}") from None
+        constitution = cls(interpreter, directory, tuple(p.name for p in files))
+        # rego-cpp compiles lazily: evaluate every entrypoint once so a broken policy fails here.
+        constitution.classify({"kind": "workspace_patch", "files": ["README.md"]})
+        constitution.check_approval("standard", "agent:forge", [])
+        return constitution
+
+    def _query(self, rule: str, document: dict[str, Any]) -> Any:
+        term = json.dumps(document, default=str)
+        with self._lock:
+            try:
+                self._rego.set_input_term(term)
+                output = self._rego.query(f"x := {PACKAGE}.{rule}")
+            except regopy.RegoError as exc:
+                raise ConfigError(f"constitution policy in {self.policy_dir} failed on {rule}: {exc}") from None
+            if not output.ok():
+                raise ConfigError(f"constitution policy in {self.policy_dir} failed on {rule}: {output}")
+            node = output.binding("x") if len(output) else None
+            if node is None:
+                raise ConfigError(f"constitution policy in {self.policy_dir}: {rule} is undefined for this input")
+            return json.loads(node.json())
+
+    def classify(self, proposal: Mapping[str, Any] | Any) -> str:
+        """The approval class of a proposal (see the module docstring for the rules)."""
+        value = self._query("approval_class", {"proposal": policy_input(proposal)})
+        if value not in APPROVAL_CLASSES:
+            raise ConfigError(f"constitution policy in {self.policy_dir} returned unknown class {value!r}")
+        return value
+
+    def check_author(self, proposal: Mapping[str, Any] | Any, ceiling: str, principal_kind: str) -> Decision:
+        """May an author with this ceiling and principal kind (`agent`|`human`) propose this proposal?"""
+        doc = self._query(
+            "author_decision",
+            {"proposal": policy_input(proposal), "author": {"ceiling": ceiling, "principal_kind": principal_kind}},
+        )
+        return Decision(
+            allowed=doc["allowed"] is True,
+            reason=doc["reason"],
+            approval_class=doc["approval_class"],
+            required=int(doc.get("required", 0)),
+            detail=doc,
+        )
+
+    def check_approval(
+        self,
+        approval_class: str,
+        author_principal: str,
+        approvers: list[Mapping[str, Any]],
+        author_agent: str | None = None,
+    ) -> Decision:
+        """Do `approvers` (`[{"identity", "role"}]`) satisfy `approval_class` for a proposal by this author?"""
+        document: dict[str, Any] = {
+            "approval_class": approval_class,
+            "author_principal": author_principal,
+            "approvers": [dict(a) if isinstance(a, Mapping) else a for a in approvers],
+        }
+        if author_agent:
+            document["author_agent"] = author_agent
+        doc = self._query("approval_decision", document)
+        return Decision(
+            allowed=doc["allowed"] is True,
+            reason=doc["reason"],
+            approval_class=doc["approval_class"],
+            required=int(doc["required"]),
+            missing=int(doc["missing"]),
+            approvers=tuple(doc["approvers"]),
+            rejected=tuple(sorted((r["identity"], r["role"], r["why"]) for r in doc["rejected"])),
+            detail=doc,
+        )

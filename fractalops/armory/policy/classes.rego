@@ -1,0 +1,30 @@
+# Approval classes and who may approve each. Pure data, OPA-compatible (rego.v1).
+package fractalops.constitution
+
+import rego.v1
+
+classes := ["routine", "standard", "elevated", "restricted"]
+
+rank := {"routine": 0, "standard": 1, "elevated": 2, "restricted": 3}
+
+# Distinct human approvers each class needs. routine: 0 humans, approved by a recorded policy decision.
+required_approvals := {"routine": 0, "standard": 1, "elevated": 2, "restricted": 2}
+
+# Human roles that may approve each class.
+approver_roles := {
+	"routine": set(),
+	"standard": {"reviewer", "maintainer", "owner", "security"},
+	"elevated": {"maintainer", "owner", "security"},
+	"restricted": {"owner", "security"},
+}
+
+# Only these principal kinds may author a restricted proposal.
+restricted_authors := {"human"}
+
+# A model's own risk rating maps onto a class; it can only raise the class, never lower it.
+risk_rank := {
+	"routine": 0, "low": 0, "none": 0,
+	"standard": 1, "medium": 1, "moderate": 1,
+	"elevated": 2, "high": 2,
+	"restricted": 3, "critical": 3,
+}
