@@ -1,0 +1,46 @@
+"""The shipped global ontology and SHACL shapes (read-only, loaded once per process)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+
+from fractalops.planes.semantics.namespaces import FO
+
+__all__ = ["ontology_graph", "shapes_graph", "ontology_text", "shapes_text", "global_terms", "is_global_term"]
+
+
+def ontology_text() -> str:
+    """The Turtle source of the global ontology."""
+    return resources.files(__package__).joinpath("ontology/fractalops.ttl").read_text("utf-8")
+
+
+def shapes_text() -> str:
+    """The Turtle source of the SHACL shapes."""
+    return resources.files(__package__).joinpath("ontology/shapes.ttl").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def ontology_graph() -> Graph:
+    """The global ontology graph. Shared: callers must not mutate it."""
+    return Graph().parse(data=ontology_text(), format="turtle")
+
+
+@lru_cache(maxsize=1)
+def shapes_graph() -> Graph:
+    """The SHACL shapes graph. Shared: callers must not mutate it."""
+    return Graph().parse(data=shapes_text(), format="turtle")
+
+
+@lru_cache(maxsize=1)
+def global_terms() -> frozenset[URIRef]:
+    """The global domain terms (`fo:DomainTerm`): the only IRIs a local term may map to."""
+    return frozenset(t for t in ontology_graph().subjects(RDF.type, FO.DomainTerm) if isinstance(t, URIRef))
+
+
+def is_global_term(iri: str) -> bool:
+    """True when `iri` names a global domain term (`fo:DomainTerm`) of the shipped ontology."""
+    return (URIRef(iri), RDF.type, FO.DomainTerm) in ontology_graph()
