@@ -34,21 +34,31 @@ approver_role(a) := r if {
 	is_string(r)
 } else := ""
 
+# Every role an approver holds: `role` (string) plus `roles` (list), for identities with several roles.
+approver_role_set(a) := {r | some r in array.concat([approver_role(a)], listed_roles(a)); is_string(r); r != ""}
+
+listed_roles(a) := object.get(a, "roles", []) if {
+	is_object(a)
+	is_array(object.get(a, "roles", []))
+} else := []
+
 rejection(a) := "no identity" if {
 	approver_id(a) == ""
 } else := "the author or its principal cannot approve its own proposal" if {
 	approver_id(a) in author_ids
 } else := "agents can never approve" if {
-	approver_role(a) == "agent"
+	"agent" in approver_role_set(a)
 } else := "agents can never approve" if {
 	startswith(approver_id(a), "agent:")
 } else := "agents can never approve" if {
 	object.get(a, "principal_kind", "human") != "human"
-} else := sprintf("role %v may not approve %v (allowed: %v)", [
-	approver_role(a), requested_class, sort([r | some r in approver_roles[requested_class]]),
+} else := sprintf("roles %v may not approve %v (allowed: %v)", [
+	sort([r | some r in approver_role_set(a)]), requested_class, sort([r | some r in approver_roles[requested_class]]),
 ]) if {
-	not approver_role(a) in approver_roles[requested_class]
+	not eligible_role(a)
 }
+
+eligible_role(a) if count(approver_role_set(a) & approver_roles[requested_class]) > 0
 
 counted contains id if {
 	some a in approvers

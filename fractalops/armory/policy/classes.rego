@@ -10,11 +10,11 @@ rank := {"routine": 0, "standard": 1, "elevated": 2, "restricted": 3}
 # Distinct human approvers each class needs. routine: 0 humans, approved by a recorded policy decision.
 required_approvals := {"routine": 0, "standard": 1, "elevated": 2, "restricted": 2}
 
-# Human roles that may approve each class.
+# Human roles that may approve each class (`approver` is the portal's generic approver role).
 approver_roles := {
 	"routine": set(),
-	"standard": {"reviewer", "maintainer", "owner", "security"},
-	"elevated": {"maintainer", "owner", "security"},
+	"standard": {"approver", "reviewer", "maintainer", "owner", "security"},
+	"elevated": {"approver", "maintainer", "owner", "security"},
 	"restricted": {"owner", "security"},
 }
 

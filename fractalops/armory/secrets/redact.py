@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -17,7 +18,8 @@ class Redactor:
     """Replace every occurrence of each secret value with `[REDACTED:<label>]`.
 
     `values` is either a mapping label → value (the env name or ref; e.g. `resolve_asset_secrets` output)
-    or plain values (labelled `secret`). Longer values win where secrets overlap. `repr` never shows values.
+    or plain values (labelled `secret`). Each value's JSON-escaped form is redacted too. Longer values win
+    where secrets overlap. `repr` never shows values. `_labels` (value → label) is read by the adapters.
     """
 
     __slots__ = ("_labels", "_text_re", "_bytes_re", "_bytes_labels", "max_len")
@@ -32,6 +34,13 @@ class Redactor:
                 _log.warning("secret %s is shorter than %d characters and cannot be redacted", label, MIN_REDACT_LEN)
                 continue
             labels.setdefault(value, label)
+            # The same secret inside a JSON string (quotes, backslashes, control chars escaped).
+            escaped = json.dumps(value)[1:-1]
+            if escaped != value:
+                labels.setdefault(escaped, label)
+            escaped_ascii = json.dumps(value, ensure_ascii=False)[1:-1]
+            if escaped_ascii != value:
+                labels.setdefault(escaped_ascii, label)
         self._labels = labels
         self._bytes_labels = {value.encode("utf-8"): label for value, label in labels.items()}
         ordered = sorted(labels, key=len, reverse=True)
@@ -42,7 +51,7 @@ class Redactor:
         """Longest secret in bytes; a stream keeps `max_len - 1` bytes back."""
 
     def __repr__(self) -> str:
-        return f"Redactor({len(self._labels)} secrets: {sorted(set(self._labels.values()))})"
+        return f"Redactor(labels={sorted(set(self._labels.values()))})"
 
     def __bool__(self) -> bool:
         return bool(self._labels)
