@@ -24,6 +24,7 @@ __all__ = [
     "SecretNotFoundError",
     "AmbiguousNameError",
     "UnmappedTermError",
+    "AdapterTimeoutError",
 ]
 
 
@@ -129,4 +130,12 @@ class WarehouseOwnedError(WarehouseError):
 
     def __init__(self, message: str, path: str = "", owner_pid: int | None = None) -> None:
         self.path, self.owner_pid = path, owner_pid
+        super().__init__(message)
+
+
+class AdapterTimeoutError(AdapterError):
+    """An adapter process hit its asset's timeout and was killed; `.run` holds the redacted partial run."""
+
+    def __init__(self, message: str, run: object = None) -> None:
+        self.run = run
         super().__init__(message)
