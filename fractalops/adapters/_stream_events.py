@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from fractalops.errors import AdapterError
+
 __all__ = [
     "EVENT_TEXT_CAP",
     "auth_failure_text",
@@ -105,18 +107,19 @@ def executable(asset: Any, default: str) -> str:
 
 
 def task_prompt(task: Any) -> str:
-    """The prompt for a CLI agent: the task's `prompt`, else its intent plus the requested changes."""
+    """The prompt for a CLI agent: the task's `prompt`, else its intent plus the requested file changes."""
     prompt = getattr(task, "prompt", None)
     if prompt:
         return str(prompt)
     parts = [str(getattr(task, "intent", "") or "")]
-    changes = getattr(task, "changes", None)
-    if changes:
-        parts.append("Requested changes:")
-        parts.extend(f"- {c}" for c in (changes if isinstance(changes, list | tuple) else [changes]))
-    text = "\n".join(p for p in parts if p)
+    for change in getattr(task, "changes", None) or ():
+        if isinstance(change, Mapping) and "path" in change:
+            parts.append(f"Write the file {change['path']} with exactly this content:\n```\n{change.get('content', '')}\n```")
+        else:
+            parts.append(f"- {change}")
+    text = "\n\n".join(p for p in parts if p)
     if not text:
-        raise ValueError("the task has neither a prompt nor an intent; give the CLI agent something to do")
+        raise AdapterError("the adapter task has neither a prompt nor an intent; give the CLI agent something to do")
     return text
 
 

@@ -105,6 +105,9 @@ class ClaudeAdapter:
                 return event("session", f"claude {data.get('claude_code_version', '?')} model={data.get('model')}",
                              session_id=data.get("session_id"), model=data.get("model"),
                              permission_mode=data.get("permissionMode"))
+            if subtype == "permission_denied":
+                return event("permission_denied", str(data.get("message") or data.get("decision_reason") or ""),
+                             tool=data.get("tool_name"), reason=data.get("decision_reason"))
             return event("system", str(subtype or ""))
         if kind == "assistant":
             return self._assistant(data)

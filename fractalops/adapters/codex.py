@@ -59,12 +59,20 @@ class CodexAdapter:
     kind: ClassVar[str] = "codex"
     """Adapter kind an asset names to use this adapter."""
 
+    def __init__(self) -> None:
+        self._last_message: Path | None = None
+
     def build_argv(self, asset: Any, task: Any, workspace: Any) -> list[str]:
         env = plain_env(asset)
         wdir = workspace_dir(workspace)
+        self._last_message = last_message_file(workspace)
+        self._last_message.unlink(missing_ok=True)
         argv = [executable(asset, "codex"), "exec", "--json", "--color", "never", "--ephemeral",
                 "--ignore-user-config", "-s", env.get("CODEX_SANDBOX", "workspace-write"),
-                "--skip-git-repo-check", "-C", str(wdir), "-o", str(last_message_file(workspace))]
+                "--skip-git-repo-check", "-C", str(wdir), "-o", str(self._last_message),
+                # workspace-write also opens /tmp and $TMPDIR by default, where the target repo may live.
+                "-c", "sandbox_workspace_write.exclude_slash_tmp=true",
+                "-c", "sandbox_workspace_write.exclude_tmpdir_env_var=true"]
         base_url = env.get("CODEX_BASE_URL")
         if base_url:
             provider = f"model_providers.{CODEX_PROVIDER_ID}"
@@ -129,7 +137,11 @@ class CodexAdapter:
         return event(str(item_type or kind), json.dumps(item)[:500])
 
     def final_message(self, events: list[dict[str, Any]], stdout: str = "") -> str:
-        """The last completed agent message (what `-o` writes too); '' when there was none."""
+        """The `-o` file this instance's last `build_argv` named, else the last completed agent message, else ''."""
+        if self._last_message is not None and self._last_message.is_file():
+            text = self._last_message.read_text(encoding="utf-8", errors="replace").strip()
+            if text:
+                return text
         for ev in reversed(events):
             if ev.get("type") == "message" and not ev.get("partial") and ev.get("text"):
                 return str(ev["text"])

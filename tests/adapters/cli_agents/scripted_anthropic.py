@@ -26,6 +26,8 @@ class AnthropicScript:
 
     file_name: str = "NOTES.md"
     """The file the `Write` tool call creates, relative to the primary working directory."""
+    absolute_path: str = ""
+    """When set, the `Write` targets this absolute path instead (to probe writes outside the workspace)."""
     content: str = "hello from scripted claude\n"
     """The file's content."""
     final_text: str = "Wrote NOTES.md."
@@ -146,7 +148,8 @@ class _AnthropicHandler(ScriptedHandler):
         else:
             match = _WORKDIR.search(_all_text(body))
             workdir = match.group(1) if match else "."
-            events = _tool_use_stream(model, msg_id, {"file_path": f"{workdir}/{script.file_name}",
+            path = script.absolute_path or f"{workdir}/{script.file_name}"
+            events = _tool_use_stream(model, msg_id, {"file_path": path,
                                                       "content": script.content})
         if body.get("stream"):
             self.send_sse(events)

@@ -77,3 +77,27 @@ def test_claude_writes_a_file_in_its_workspace(claude_bin: Path, anthropic_serve
     assert any(b.get("type") == "tool_result" and b.get("tool_use_id") == "toolu_scripted_write" for b in last)
     assert not [r for r in anthropic_server.requests if r.method == "HEAD"], "non-essential traffic not disabled"
     assert elapsed < 30
+
+
+def test_claude_write_outside_the_workspace_is_refused_yet_exits_0(claude_bin: Path, target_repo: Path) -> None:
+    from .scripted_anthropic import AnthropicScript, start_scripted_anthropic
+
+    escape = target_repo / "ESCAPE.md"
+    server = start_scripted_anthropic(CANARY_KEY, AnthropicScript(absolute_path=str(escape)))
+    try:
+        adapter, task = ClaudeAdapter(), _Task()
+        asset = _asset(claude_bin, server)
+        with isolated_workspace(target_repo) as ws:
+            env = {"PATH": "/usr/bin:/bin", **adapter.build_env(asset, task, ws), **asset.env,
+                   "ANTHROPIC_API_KEY": CANARY_KEY}
+            result = run_process(ProcessSpec(
+                argv=adapter.build_argv(asset, task, ws), cwd=ws.path, env=env, redact=[CANARY_KEY],
+                timeout_s=asset.timeout_s, parse_line=adapter.parse_line, final_message=adapter.final_message,
+            ))
+            diff = ws.diff()
+    finally:
+        server.stop()
+    assert result.exit_code == 0 and result.events[-1]["is_error"] is False  # refused, yet "success"
+    assert not escape.exists() and diff == ""
+    denied = [e for e in result.events if e["type"] == "permission_denied"]
+    assert denied and denied[0]["tool"] == "Write"

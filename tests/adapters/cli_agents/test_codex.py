@@ -71,3 +71,30 @@ def test_codex_writes_a_file_in_its_workspace(codex_bin: Path, openai_server: Sc
     assert not function_call_outputs(posts[0].body)
     assert function_call_outputs(posts[1].body)[0]["call_id"] == "call_scripted_1"
     assert elapsed < 30
+
+
+def test_codex_sandbox_refuses_writes_outside_the_workspace(codex_bin: Path, target_repo: Path) -> None:
+    # The target repo lives under /tmp, which workspace-write opens by default; the adapter closes it.
+    from .scripted_openai import OpenAIScript, start_scripted_openai
+
+    escape = target_repo / "ESCAPE.md"
+    server = start_scripted_openai(CANARY_KEY, OpenAIScript(command=f"printf x > {escape}; printf 'ok\\n' > NOTES.md"))
+    try:
+        adapter, task = CodexAdapter(), _Task()
+        asset = _asset(codex_bin, server)
+        before = repo_snapshot(target_repo)
+        with isolated_workspace(target_repo) as ws:
+            env = {"PATH": "/usr/bin:/bin", **adapter.build_env(asset, task, ws), **asset.env,
+                   "CODEX_API_KEY": CANARY_KEY}
+            result = run_process(ProcessSpec(
+                argv=adapter.build_argv(asset, task, ws), cwd=ws.path, env=env, redact=[CANARY_KEY],
+                timeout_s=asset.timeout_s, parse_line=adapter.parse_line, final_message=adapter.final_message,
+            ))
+            changed = ws.changed_files()
+    finally:
+        server.stop()
+    assert result.exit_code == 0  # codex exits 0 although the command failed: judge by the diff
+    assert not escape.exists() and repo_snapshot(target_repo) == before
+    assert changed == ["NOTES.md"]
+    tool_result = next(e for e in result.events if e["type"] == "tool_result")
+    assert "Read-only file system" in tool_result["text"]
