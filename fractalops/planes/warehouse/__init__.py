@@ -1,0 +1,51 @@
+"""ClickHouse warehouse plane: events, facts, steward reports and proof facts (the proof path's warehouse part).
+
+    from fractalops.planes.warehouse import get_warehouse
+    wh = get_warehouse()                      # process-wide, migrated, cached
+    wh.insert_events([{...}])                 # invalid rows are quarantined with their reason
+    fact_id = wh.record_proof_fact(thread_id=..., proposal_id=..., content_hash=..., commit=...,
+                                   graph_iri=..., chronicle_ref=...)
+
+Backends: embedded chdb (default, `chdb:///<data dir>/warehouse` through clickhouse-connect's chdb backend) or a
+ClickHouse server when `FRACTALOPS_CLICKHOUSE_URL` is set (needs ClickHouse >= 22; none is installable on the
+development machine, Debian ships 18.16). With chdb, ONE process owns a path: the LangGraph server process is the
+single writer and other processes (the CLI) get a `WarehouseOwnedError` naming it. Idempotency: ReplacingMergeTree
+keyed on identity + FINAL on read (`Warehouse.query` sets `final=1`).
+"""
+
+from fractalops.planes.warehouse.connect import (
+    clickhouse_url,
+    close_warehouse,
+    get_warehouse,
+    open_warehouse,
+    warehouse_dir,
+)
+from fractalops.planes.warehouse.migrations import MIGRATIONS, TABLES, Migration
+from fractalops.planes.warehouse.models import (
+    GLOBAL_NAMESPACES,
+    Event,
+    Fact,
+    ProofFact,
+    StewardReportRow,
+    expand_ontology_id,
+)
+from fractalops.planes.warehouse.warehouse import Backend, Warehouse
+
+__all__ = [
+    "open_warehouse",
+    "get_warehouse",
+    "close_warehouse",
+    "warehouse_dir",
+    "clickhouse_url",
+    "Warehouse",
+    "Backend",
+    "Event",
+    "Fact",
+    "ProofFact",
+    "StewardReportRow",
+    "GLOBAL_NAMESPACES",
+    "expand_ontology_id",
+    "Migration",
+    "MIGRATIONS",
+    "TABLES",
+]

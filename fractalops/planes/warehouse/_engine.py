@@ -1,0 +1,136 @@
+"""Client construction for both backends and the process's one embedded (chdb) engine path.
+
+chdb hosts one engine path per process (a different path while a client is open is refused by chdb itself) and
+one process per path (its `status` file lock, with an unhelpful message). We check both first so the caller gets
+a `WarehouseOwnedError` that says who owns what and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from fractalops.errors import WarehouseError, WarehouseOwnedError
+from fractalops.planes.warehouse._lock import OwnerLock
+
+__all__ = ["lease_chdb_path", "open_chdb_client", "open_server_client", "open_chdb_path", "redact_url"]
+
+_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+@dataclass
+class _Engine:
+    path: str
+    lock: OwnerLock
+    leases: int = 0
+
+
+_state = threading.Lock()
+_engine: _Engine | None = None
+
+
+def open_chdb_path() -> str | None:
+    """The embedded warehouse path this process has open, if any."""
+    with _state:
+        return _engine.path if _engine else None
+
+
+def lease_chdb_path(path: Path) -> Callable[[], None]:
+    """Reserve this process's chdb engine for `path` (taking the owner lock); returns the release function."""
+    global _engine
+    real = os.path.realpath(path)
+    with _state:
+        if _engine is not None and _engine.path != real:
+            raise WarehouseOwnedError(
+                f"cannot open the embedded warehouse at {real}: this process already has {_engine.path} open and "
+                f"chdb hosts one path per process. Close that warehouse first (Warehouse.close() or "
+                f"close_warehouse()), or share one path via FRACTALOPS_WAREHOUSE_DIR.",
+                path=real,
+                owner_pid=os.getpid(),
+            )
+        if _engine is None:
+            lock = OwnerLock(Path(real))
+            lock.acquire()
+            _engine = _Engine(real, lock)
+        _engine.leases += 1
+        engine = _engine
+    released = False
+
+    def release() -> None:
+        global _engine
+        nonlocal released
+        with _state:
+            if released:
+                return
+            released = True
+            engine.leases -= 1
+            if engine.leases == 0:
+                engine.lock.release()
+                if _engine is engine:
+                    _engine = None
+
+    return release
+
+
+def _check_database(database: str) -> None:
+    if not _DATABASE_NAME.match(database):
+        raise WarehouseError(f"invalid warehouse database name {database!r}: use letters, digits and '_' only")
+
+
+def _connect(what: str, **kwargs: object) -> Client:
+    try:
+        return clickhouse_connect.get_client(tz_mode="aware", **kwargs)  # type: ignore[arg-type]
+    except ClickHouseError as exc:
+        text = str(exc)
+        if "already initialized with path" in text:
+            raise WarehouseOwnedError(
+                f"cannot open {what}: chdb in this process was already started on another path ({text}). "
+                f"Close every warehouse client first.",
+            ) from exc
+        raise WarehouseError(f"cannot open {what}: {text}") from exc
+    except OSError as exc:
+        raise WarehouseError(f"cannot reach {what}: {exc}") from exc
+
+
+def _with_database(what: str, database: str | None, **kwargs: object) -> Client:
+    if not database:
+        return _connect(what, **kwargs)
+    _check_database(database)
+    bootstrap = _connect(what, **kwargs)
+    try:
+        bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+        return _connect(what, database=database, **kwargs)
+    except ClickHouseError as exc:
+        raise WarehouseError(f"cannot create database {database!r} in {what}: {exc}") from exc
+    finally:
+        bootstrap.close()
+
+
+def open_chdb_client(path: Path, database: str | None) -> Client:
+    """A clickhouse-connect client on the embedded engine at `path` (call `lease_chdb_path` first)."""
+    path.mkdir(parents=True, exist_ok=True)
+    return _with_database(f"the embedded warehouse at {path}", database, dsn=f"chdb://{os.path.realpath(path)}")
+
+
+def open_server_client(url: str, database: str | None) -> Client:
+    """A clickhouse-connect HTTP client for `url` (`http://user:pass@host:8123/db`)."""
+    if not url.startswith(("http://", "https://", "clickhouse://", "clickhouse+http://")):
+        raise WarehouseError(
+            f"FRACTALOPS_CLICKHOUSE_URL {redact_url(url)!r} is not an http(s) ClickHouse URL; "
+            f"expected e.g. http://user:pass@host:8123/db"
+        )
+    # No server-side session: concurrent queries from the server's threads would collide on one session id.
+    return _with_database(f"ClickHouse at {redact_url(url)}", database, dsn=url, autogenerate_session_id=False)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)

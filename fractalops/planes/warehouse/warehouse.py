@@ -1,0 +1,293 @@
+"""`Warehouse`: validated writes and reads of events, facts, steward reports and proof facts.
+
+Reads dedupe with FINAL (tables are ReplacingMergeTree keyed on identity); `query()` runs with the `final=1`
+setting so ad-hoc SQL over the row tables never double counts a re-inserted id. Rows that fail validation are
+written to `quarantine` with the reason — never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+from pydantic import BaseModel, ValidationError
+
+from fractalops.errors import WarehouseError
+from fractalops.planes.warehouse.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, TABLES
+from fractalops.planes.warehouse.models import Event, Fact, ProofFact, StewardReportRow
+
+__all__ = ["Warehouse", "Backend"]
+
+Backend = Literal["chdb", "server"]
+
+_EVENT_COLUMNS = ("event_id", "ts", "ontology_id", "project", "source", "trace_id", "session_id", "thread_id", "attrs")
+_FACT_COLUMNS = ("fact_id", "ts", "kind", "subject", "project", "thread_id", "ontology_id", "attrs")
+_PROOF_COLUMNS = ("fact_id", "ts", "thread_id", "proposal_id", "content_hash", "commit", "graph_iri",
+                  "chronicle_ref", "attrs")
+_REPORT_COLUMNS = ("report_id", "ts", "project", "datasets", "schema_fields", "owners", "domain_terms",
+                   "lineage_edges", "impact_paths", "triples", "rdf_sha256", "datahub_path", "attrs")
+_QUARANTINE_COLUMNS = ("id", "ts", "source", "target", "reason", "payload")
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err.get("loc", ())) or "row"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def _payload_text(payload: Any) -> str:
+    if isinstance(payload, bytes):
+        return payload.decode("utf-8", errors="replace")
+    if isinstance(payload, str):
+        return payload
+    return json.dumps(payload, sort_keys=True, default=str)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def _columns(items: Sequence[BaseModel], columns: Sequence[str]) -> list[list[Any]]:
+    """Column-oriented data; `ts` as epoch milliseconds (DateTime64(3) takes ints, much faster than datetimes)."""
+    data = [[getattr(item, c) for item in items] for c in columns]
+    if "ts" in columns:
+        at = columns.index("ts")
+        data[at] = [(ts - _EPOCH) // _MS for ts in data[at]]
+    return data
+
+
+def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    if isinstance(out.get("ts"), datetime):
+        out["ts"] = out["ts"].astimezone(UTC).isoformat()
+    if isinstance(out.get("attrs"), str):
+        try:
+            out["attrs"] = json.loads(out["attrs"])
+        except ValueError:
+            pass
+    return out
+
+
+class Warehouse:
+    """One open warehouse (embedded chdb or a ClickHouse server). Thread-safe; close it when done."""
+
+    def __init__(self, client: Client, *, backend: Backend, location: str, database: str,
+                 on_close: Callable[[], None] | None = None) -> None:
+        self._client = client
+        self._on_close = on_close
+        self._lock = threading.RLock()
+        self._closed = False
+        self.backend: Backend = backend
+        """`chdb` (embedded, single writer process) or `server` (ClickHouse over HTTP)."""
+        self.location = location
+        """The chdb directory or the redacted server URL."""
+        self.database = database
+        """Database all tables live in."""
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"Warehouse({self.backend}, {self.location!r}, database={self.database!r}, {state})"
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True after `close()`."""
+        return self._closed
+
+    def _live(self) -> Client:
+        if self._closed:
+            raise WarehouseError(f"{self!r} is closed; open it again with open_warehouse() or get_warehouse()")
+        return self._client
+
+    def _command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        try:
+            self._live().command(sql, parameters=dict(parameters or {}))
+        except ClickHouseError as exc:
+            raise WarehouseError(f"warehouse command failed in {self.location} ({sql.strip()[:120]}...): {exc}") from exc
+
+    def _insert(self, table: str, columns: Sequence[str], data: list[list[Any]], *,
+                column_oriented: bool = False) -> None:
+        if not data or (column_oriented and not data[0]):
+            return
+        try:
+            with self._lock:
+                self._live().insert(table, data, column_names=list(columns), column_oriented=column_oriented)
+        except ClickHouseError as exc:
+            raise WarehouseError(
+                f"insert into {self.database}.{table} failed in {self.location}: {exc}; "
+                f"run `fractalops warehouse migrate` if the table is missing"
+            ) from exc
+
+    # schema
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations in order; returns the versions applied now (empty when up to date)."""
+        with self._lock:
+            self._command(SCHEMA_MIGRATIONS_DDL)
+            applied = {int(r["version"]): r["checksum"] for r in
+                       self.query("SELECT version, checksum FROM schema_migrations")}
+            known = {m.version for m in MIGRATIONS}
+            newer = sorted(v for v in applied if v not in known)
+            if newer:
+                raise WarehouseError(
+                    f"warehouse {self.location} ({self.database}) has schema versions {newer} this code does not "
+                    f"know; upgrade fractalops before writing to it"
+                )
+            done: list[int] = []
+            for migration in MIGRATIONS:
+                if migration.version in applied:
+                    if applied[migration.version] != migration.checksum:
+                        raise WarehouseError(
+                            f"schema migration {migration.version} ({migration.name}) was edited after it was "
+                            f"applied to {self.location}; add a new migration instead of changing an applied one"
+                        )
+                    continue
+                for statement in migration.statements:
+                    self._command(statement)
+                self._insert("schema_migrations", ("version", "name", "checksum"),
+                             [[migration.version, migration.name, migration.checksum]])
+                done.append(migration.version)
+            return done
+
+    def schema_version(self) -> int:
+        """Highest applied migration version, 0 when never migrated."""
+        if "schema_migrations" not in self._existing_tables():
+            return 0
+        rows = self.query("SELECT max(version) AS v FROM schema_migrations")
+        return int(rows[0]["v"]) if rows else 0
+
+    def _existing_tables(self) -> set[str]:
+        rows = self.query("SELECT name FROM system.tables WHERE database = currentDatabase()")
+        return {r["name"] for r in rows}
+
+    def table_counts(self) -> dict[str, int | None]:
+        """Deduplicated row count per warehouse table; None for a table that does not exist yet."""
+        existing = self._existing_tables()
+        counts: dict[str, int | None] = {}
+        for table in ("schema_migrations", *TABLES):
+            counts[table] = int(self.query(f"SELECT count() AS n FROM {table}")[0]["n"]) if table in existing else None
+        return counts
+
+    # writes
+
+    def _validate(self, model: type[BaseModel], rows: Iterable[Any], target: str,
+                  key: Callable[[Any], tuple[str, ...]]) -> list[Any]:
+        good: dict[tuple[str, ...], Any] = {}
+        bad: list[list[Any]] = []
+        now = datetime.now(UTC)
+        for row in rows:
+            try:
+                if not isinstance(row, Mapping):
+                    raise TypeError(f"row must be a mapping, got {type(row).__name__}")
+                item = model.model_validate(row)
+            except ValidationError as exc:
+                bad.append(self._quarantine_row(row, target, f"{target}: {_reason(exc)}", now))
+                continue
+            except (TypeError, ValueError) as exc:
+                bad.append(self._quarantine_row(row, target, f"{target}: {exc}", now))
+                continue
+            good[key(item)] = item  # same identity twice in one batch: the last one wins
+        self._insert("quarantine", _QUARANTINE_COLUMNS, bad)
+        return list(good.values())
+
+    @staticmethod
+    def _quarantine_row(row: Any, target: str, reason: str, now: datetime) -> list[Any]:
+        source = row.get("source") if isinstance(row, Mapping) else None
+        source = source if isinstance(source, str) and source else "unknown"
+        return [str(uuid.uuid4()), now, source, target, reason, _payload_text(row)]
+
+    def insert_events(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Validate and insert events; returns how many were inserted. Invalid rows go to `quarantine`."""
+        events: list[Event] = self._validate(Event, rows, "events", lambda e: (e.project, e.event_id))
+        self._insert("events", _EVENT_COLUMNS, _columns(events, _EVENT_COLUMNS), column_oriented=True)
+        return len(events)
+
+    def insert_facts(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Validate and insert facts; returns how many were inserted. Invalid rows go to `quarantine`."""
+        facts: list[Fact] = self._validate(Fact, rows, "facts", lambda f: (f.project, f.kind, f.fact_id))
+        self._insert("facts", _FACT_COLUMNS, _columns(facts, _FACT_COLUMNS), column_oriented=True)
+        return len(facts)
+
+    def record_proof_fact(self, *, thread_id: str, proposal_id: str, content_hash: str, commit: str,
+                          graph_iri: str, chronicle_ref: str, attrs: Mapping[str, Any] | None = None) -> str:
+        """Record the warehouse part of a proof path; returns the deterministic fact_id (same inputs → same id)."""
+        try:
+            fact = ProofFact(thread_id=thread_id, proposal_id=proposal_id, content_hash=content_hash, commit=commit,
+                             graph_iri=graph_iri, chronicle_ref=chronicle_ref, attrs=dict(attrs or {}))
+        except ValidationError as exc:
+            raise WarehouseError(f"proof fact for thread {thread_id!r} rejected: {_reason(exc)}") from None
+        self._insert("proof_facts", _PROOF_COLUMNS, [[getattr(fact, c) for c in _PROOF_COLUMNS]])
+        return fact.fact_id
+
+    def record_steward_report(self, report: Mapping[str, Any]) -> str:
+        """Record one steward report summary; returns its report_id. An invalid report is quarantined and raised."""
+        try:
+            row = StewardReportRow.model_validate(dict(report))
+        except ValidationError as exc:
+            reason = f"steward_reports: {_reason(exc)}"
+            qid = self.quarantine("steward", reason, dict(report), target="steward_reports")
+            raise WarehouseError(f"steward report rejected ({reason}); quarantined as {qid}") from None
+        self._insert("steward_reports", _REPORT_COLUMNS, [[getattr(row, c) for c in _REPORT_COLUMNS]])
+        return row.report_id
+
+    def quarantine(self, source: str, reason: str, payload: Any, *, target: str = "") -> str:
+        """Keep a rejected input with its reason; returns the quarantine id."""
+        qid = str(uuid.uuid4())
+        self._insert("quarantine", _QUARANTINE_COLUMNS,
+                     [[qid, datetime.now(UTC), source or "unknown", target, reason, _payload_text(payload)]])
+        return qid
+
+    def delete_proof_fact(self, fact_id: str) -> bool:
+        """Remove a proof fact (tests that break a proof path use this); True if it existed."""
+        with self._lock:
+            existed = self.get_proof_fact(fact_id) is not None
+            self._command("DELETE FROM proof_facts WHERE fact_id = {fact_id:String}", {"fact_id": fact_id})
+        return existed
+
+    # reads
+
+    def get_proof_fact(self, fact_id: str) -> dict[str, Any] | None:
+        """One proof fact as plain JSON (`ts` ISO 8601 UTC, `attrs` dict), or None."""
+        rows = self.query(f"SELECT {', '.join(_PROOF_COLUMNS)} FROM proof_facts WHERE fact_id = {{fact_id:String}} "
+                          f"LIMIT 1", {"fact_id": fact_id})
+        return _plain(rows[0]) if rows else None
+
+    def proof_facts_for_thread(self, thread_id: str) -> list[dict[str, Any]]:
+        """A thread's proof facts, oldest first, as plain JSON dicts."""
+        rows = self.query(f"SELECT {', '.join(_PROOF_COLUMNS)} FROM proof_facts WHERE thread_id = {{thread_id:String}} "
+                          f"ORDER BY ts, fact_id", {"thread_id": thread_id})
+        return [_plain(r) for r in rows]
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read query (server-side `{name:Type}` parameters); rows as dicts, deduplicated with FINAL."""
+        try:
+            with self._lock:
+                result = self._live().query(sql, parameters=dict(parameters or {}), settings={"final": 1})
+                return list(result.named_results())
+        except ClickHouseError as exc:
+            raise WarehouseError(f"warehouse query failed in {self.location} ({self.database}): {exc}") from exc
+
+    def close(self) -> None:
+        """Close the client and release the single-writer lock (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._client.close()
+            finally:
+                if self._on_close is not None:
+                    self._on_close()

@@ -1,0 +1,130 @@
+"""`fractalops warehouse`: migrate the warehouse schema, run SQL, show table row counts.
+
+With the embedded chdb backend only one process may open the warehouse path; while the LangGraph server runs it
+owns the path and these commands fail with a message naming it (stop the server, or set
+FRACTALOPS_CLICKHOUSE_URL to use a ClickHouse server that many processes can share).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, NoReturn
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fractalops.errors import FractalOpsError
+from fractalops.planes.warehouse import MIGRATIONS, Warehouse, open_warehouse
+
+__all__ = ["NAME", "app"]
+
+NAME = "warehouse"
+app = typer.Typer(help="The ClickHouse warehouse: events, facts, steward reports, proof facts.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return repr(value)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date | UUID | Decimal):
+        return str(_json_default(value))
+    return json.dumps(value, default=_json_default)
+
+
+def _emit(document: Any) -> None:
+    typer.echo(json.dumps(document, default=_json_default, sort_keys=False))
+
+
+@contextmanager
+def _opened(as_json: bool) -> Iterator[Warehouse]:
+    try:
+        warehouse = open_warehouse(migrate=False)
+    except FractalOpsError as exc:
+        _fail(exc, as_json)
+    try:
+        yield warehouse
+    except FractalOpsError as exc:
+        _fail(exc, as_json)
+    finally:
+        warehouse.close()
+
+
+def _fail(exc: Exception, as_json: bool) -> NoReturn:
+    if as_json:
+        _emit({"ok": False, "error": str(exc), "error_type": type(exc).__name__})
+    else:
+        typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("migrate")
+def migrate(as_json: JsonFlag = False) -> None:
+    """Apply pending schema migrations (idempotent)."""
+    with _opened(as_json) as warehouse:
+        applied = warehouse.migrate()
+        version = warehouse.schema_version()
+        document = {"ok": True, "backend": warehouse.backend, "location": warehouse.location,
+                    "database": warehouse.database, "applied": applied, "schema_version": version,
+                    "latest_version": MIGRATIONS[-1].version}
+    if as_json:
+        _emit(document)
+        return
+    done = ", ".join(str(v) for v in applied) if applied else "nothing (already up to date)"
+    Console().print(f"applied {done}; schema version {version} at {document['location']} ({document['database']})")
+
+
+@app.command("query")
+def query(sql: Annotated[str, typer.Argument(help="SQL; reads see deduplicated rows (FINAL).")],
+          as_json: JsonFlag = False) -> None:
+    """Run SQL against the warehouse and print the rows."""
+    with _opened(as_json) as warehouse:
+        rows = warehouse.query(sql)
+    if as_json:
+        _emit(rows)
+        return
+    table = Table(show_lines=False)
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row.values()))
+    console = Console()
+    console.print(table)
+    console.print(f"{len(rows)} row(s)")
+
+
+@app.command("tables")
+def tables(as_json: JsonFlag = False) -> None:
+    """Row counts (deduplicated) of the warehouse tables; null/'missing' before `migrate`."""
+    with _opened(as_json) as warehouse:
+        counts = warehouse.table_counts()
+        document = {"ok": True, "backend": warehouse.backend, "location": warehouse.location,
+                    "database": warehouse.database, "schema_version": warehouse.schema_version(),
+                    "tables": counts}
+    if as_json:
+        _emit(document)
+        return
+    table = Table(title=f"warehouse {document['location']} ({document['database']}), "
+                        f"schema v{document['schema_version']}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, "missing (run `fractalops warehouse migrate`)" if count is None else str(count))
+    Console().print(table)
