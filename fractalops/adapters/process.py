@@ -58,6 +58,8 @@ def default_parse_line(line: str) -> dict[str, Any] | None:
             obj = None
         if isinstance(obj, dict):
             obj.setdefault("type", "event")
+            if "text" not in obj:
+                obj["text"] = obj["message"] if isinstance(obj.get("message"), str) else ""
             return obj
     return {"type": "output", "text": line.rstrip("\r\n")}
 

@@ -43,6 +43,8 @@ class Workspace:
     """Full sha of the commit the workspace was checked out at; the diff is relative to it."""
     mode: str = "isolated_worktree"
     """`isolated_worktree` or `isolated_copy`."""
+    task_file: Path | None = None
+    """The task JSON for this launch (outside the checkout, so never in the diff); set by `run_asset`."""
     _scratch: Path = field(default=Path(), repr=False, compare=False)
 
     def _staged(self, *diff_args: str) -> str:
