@@ -139,3 +139,7 @@ class AdapterTimeoutError(AdapterError):
     def __init__(self, message: str, run: object = None) -> None:
         self.run = run
         super().__init__(message)
+
+
+class CatalogError(FractalOpsError):
+    """The DataHub catalog output is malformed, or a DataHub GMS refused or could not be reached."""
