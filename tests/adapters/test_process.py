@@ -1,0 +1,139 @@
+"""Containment of `run_process`: real processes, real signals, no mocks."""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fractalops.adapters.process import ProcessSpec, group_members, run_process
+from fractalops.errors import AdapterError
+
+ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+
+
+def _run(tmp_path: Path, argv: list[str], **kw) -> tuple:
+    spec = ProcessSpec(argv=argv, cwd=tmp_path, env=kw.pop("env", ENV), **kw)
+    started = time.monotonic()
+    result = run_process(spec)
+    return result, time.monotonic() - started
+
+
+def _pgid_file(tmp_path: Path) -> Path:
+    return tmp_path / "pgid"
+
+
+def test_hang_is_killed_at_timeout(tmp_path: Path) -> None:
+    # `exec` makes sleep the main process; the pgid is written first so we can scan the group afterwards.
+    pgid_file = _pgid_file(tmp_path)
+    result, took = _run(tmp_path, ["sh", "-c", f"echo $$ > {pgid_file}; exec sleep 1000"], timeout_s=1.0)
+    assert result.timed_out and result.killed and not result.ok
+    assert result.exit_code is not None and result.exit_code < 0
+    assert 1.0 <= took < 2.0
+    pgid = int(pgid_file.read_text())
+    assert group_members(pgid) == []
+
+
+def test_sigterm_ignored_gets_sigkill(tmp_path: Path) -> None:
+    script = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\n" \
+             "while True: time.sleep(1)\n"
+    result, took = _run(tmp_path, [sys.executable, "-c", script], timeout_s=1.0)
+    assert result.timed_out and result.exit_code == -9
+    assert took < 2.0
+    assert result.stdout.strip() == "ready"
+
+
+@pytest.mark.parametrize("argv", [
+    ["yes", "flood-line-0123456789"],
+    [sys.executable, "-c",
+     "import sys\nb = b'x' * 65536\nfor _ in range(2000): sys.stdout.buffer.write(b)\n"
+     "sys.stderr.buffer.write(b * 100)\n"],
+])
+def test_flood_is_capped_and_memory_bounded(tmp_path: Path, argv: list[str]) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    cap = 200_000
+    result, took = _run(tmp_path, argv, timeout_s=3.0, output_cap_bytes=cap)
+    grew_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert took < 3.0 + 1.0
+    assert result.stdout_bytes >= 100 * 1024 * 1024
+    assert result.truncated
+    assert "[... truncated " in result.stdout
+    assert len(result.stdout.encode()) <= cap + 64
+    assert len(result.stderr.encode()) <= cap + 64
+    assert len(result.events) <= 10_000 + 1 + 64
+    assert grew_kib < 60 * 1024, f"parent RSS grew by {grew_kib} KiB"
+
+
+def test_forked_children_do_not_survive(tmp_path: Path) -> None:
+    pgid_file = _pgid_file(tmp_path)
+    result, took = _run(tmp_path, ["sh", "-c", f"echo $$ > {pgid_file}; sleep 1000 & sleep 1000 & exit 0"],
+                        timeout_s=5.0)
+    assert took < 5.0 + 1.0
+    assert result.exit_code == 0 and not result.timed_out
+    assert result.leftovers_killed
+    pgid = int(pgid_file.read_text())
+    assert group_members(pgid) == []
+
+
+def test_children_holding_pipes_do_not_block(tmp_path: Path) -> None:
+    # The grandchild keeps stdout open after the main process exits; we must not wait for its EOF.
+    result, took = _run(tmp_path, ["sh", "-c", "(sleep 1000; echo late) & echo early"], timeout_s=5.0)
+    assert took < 2.0
+    assert result.stdout.strip() == "early"
+
+
+def test_main_process_closing_pipes_is_still_awaited(tmp_path: Path) -> None:
+    marker = tmp_path / "finished"
+    script = f"import os, time\nos.close(1); os.close(2)\ntime.sleep(0.3)\nopen({str(marker)!r}, 'w').close()\n"
+    result, _ = _run(tmp_path, [sys.executable, "-c", script], timeout_s=5.0)
+    assert result.exit_code == 0 and marker.exists()
+
+
+def test_env_is_scrubbed_home_fresh_stdin_null(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRACTALOPS_HOST_ONLY", "leak")
+    script = ("import json, os, sys\n"
+              "print(json.dumps({'type': 'env', 'env': dict(os.environ), 'stdin': sys.stdin.read(),"
+              " 'home_files': os.listdir(os.environ['HOME'])}))\n"
+              "open(os.path.join(os.environ['HOME'], 'dirt'), 'w').close()\n")
+    seen = []
+    for _ in range(2):
+        result, _ = _run(tmp_path, [sys.executable, "-c", script], env={**ENV, "ALLOWED": "1"})
+        [event] = [e for e in result.events if e["type"] == "env"]
+        seen.append(event)
+    env = seen[0]["env"]
+    assert "FRACTALOPS_HOST_ONLY" not in env
+    assert env["ALLOWED"] == "1"
+    assert env["HOME"] != os.environ.get("HOME") and env["TMPDIR"].startswith(env["HOME"])
+    assert seen[0]["stdin"] == ""
+    assert seen[1]["home_files"] == ["tmp"], "HOME must be fresh per run"
+    assert seen[0]["env"]["HOME"] != seen[1]["env"]["HOME"]
+    assert not Path(env["HOME"]).exists(), "the private HOME is removed after the run"
+
+
+def test_events_stream_in_order_and_final_message(tmp_path: Path) -> None:
+    got: list[dict] = []
+    script = "print('{\"type\": \"step\", \"text\": \"one\"}')\nprint('plain words')\n" \
+             "print('{\"type\": \"done\", \"message\": \"all good\"}')\n"
+    result, _ = _run(tmp_path, [sys.executable, "-c", script], on_event=got.append)
+    assert [e["type"] for e in got] == ["step", "output", "done"]
+    assert got == result.events
+    assert got[1]["text"] == "plain words"
+    assert result.final_message == "all good"
+
+
+def test_on_event_runs_in_caller_thread(tmp_path: Path) -> None:
+    threads = set()
+    _run(tmp_path, ["echo", "x"], on_event=lambda e: threads.add(threading.get_ident()))
+    assert threads == {threading.get_ident()}
+
+
+def test_launch_failure_is_adapter_error(tmp_path: Path) -> None:
+    with pytest.raises(AdapterError, match="could not launch 'no-such-program-xyz'"):
+        run_process(ProcessSpec(argv=["no-such-program-xyz"], cwd=tmp_path, env=ENV))
+    with pytest.raises(AdapterError, match="empty argv"):
+        run_process(ProcessSpec(argv=[], cwd=tmp_path, env=ENV))
