@@ -48,6 +48,16 @@ def _toml(value: str) -> str:
     return json.dumps(value)
 
 
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(_toml(v) for v in values) + "]"
+
+
+def _secret_names(asset: Any) -> list[str]:
+    """Env names the model's commands must not see: the key, every asset secret, and the usual patterns."""
+    names = {_AUTH_ENV, *(getattr(asset, "secrets", None) or {})}
+    return sorted(names) + ["*KEY*", "*SECRET*", "*TOKEN*"]
+
+
 class CodexAdapter:
     """Runs `codex exec --json`; its JSONL thread/turn/item events become normalized events.
 
@@ -72,7 +82,10 @@ class CodexAdapter:
                 "--skip-git-repo-check", "-C", str(wdir), "-o", str(self._last_message),
                 # workspace-write also opens /tmp and $TMPDIR by default, where the target repo may live.
                 "-c", "sandbox_workspace_write.exclude_slash_tmp=true",
-                "-c", "sandbox_workspace_write.exclude_tmpdir_env_var=true"]
+                "-c", "sandbox_workspace_write.exclude_tmpdir_env_var=true",
+                # codex hands its whole env, CODEX_API_KEY included, to the model's commands unless told not to.
+                "-c", "shell_environment_policy.ignore_default_excludes=false",
+                "-c", f"shell_environment_policy.exclude={_toml_list(_secret_names(asset))}"]
         base_url = env.get("CODEX_BASE_URL")
         if base_url:
             provider = f"model_providers.{CODEX_PROVIDER_ID}"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from fractalops.armory.secrets import LocalSecretBackend
+
 from .scripted_anthropic import ScriptedAnthropic, start_scripted_anthropic
 from .scripted_openai import ScriptedOpenAI, start_scripted_openai
 
@@ -69,3 +71,24 @@ def repo_snapshot(repo: Path) -> tuple[str, ...]:
         for p in sorted(repo.rglob("*")) if p.is_file() and ".git" not in p.relative_to(repo).parts
     )
     return (git("rev-parse", "HEAD"), git("status", "--porcelain", "--ignored"), git("stash", "list"), *files)
+
+
+@pytest.fixture
+def secrets_backend(tmp_path: Path) -> LocalSecretBackend:
+    """An empty local secret backend private to the test."""
+    return LocalSecretBackend(tmp_path / "secrets" / "local.json")
+
+
+class TargetWatch:
+    """`on_event` callback that snapshots the target repo at every event: proves it is untouched DURING the run."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self.before = repo_snapshot(repo)
+        self.events: list[dict] = []
+        self.touched: list[str] = []
+
+    def __call__(self, event: dict) -> None:
+        self.events.append(event)
+        if repo_snapshot(self.repo) != self.before:
+            self.touched.append(str(event.get("type")))

@@ -1,31 +1,25 @@
-"""The real `claude` binary (Claude Code 2.1.328) against the scripted Messages server, through the claude adapter."""
+"""The real `claude` binary (Claude Code 2.1.328) against the scripted Messages server, through `run_asset`."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from fractalops.adapters.claude import ClaudeAdapter
-from fractalops.adapters.process import ProcessSpec, run_process
-from fractalops.adapters.workspace import isolated_workspace
-from fractalops.armory.assets import RuntimeAsset
+import pytest
 
-from .conftest import CANARY_KEY, repo_snapshot
-from .scripted_anthropic import ScriptedAnthropic
+from fractalops.adapters.protocol import AdapterTask
+from fractalops.adapters.run import run_asset
+from fractalops.armory.assets import RuntimeAsset
+from fractalops.armory.secrets import LocalSecretBackend
+from fractalops.errors import AccessBlockedError
+
+from .conftest import CANARY_KEY, WRONG_KEY, TargetWatch, repo_snapshot
+from .scripted_anthropic import AnthropicScript, ScriptedAnthropic, start_scripted_anthropic
 
 SECRET_REF = "openbao://kv/test/anthropic#api_key"
-
-
-@dataclass(frozen=True)
-class _Task:
-    intent: str = "add a notes file"
-    prompt: str = "Create NOTES.md saying hello."
-    thread_id: str = "t-claude"
-    agent: str = "forge"
-    changes: list[str] = field(default_factory=list)
+TASK = AdapterTask(intent="add a notes file", prompt="Create NOTES.md saying hello.", thread_id="t-claude",
+                   agent="forge")
 
 
 def _asset(claude_bin: Path, server: ScriptedAnthropic) -> RuntimeAsset:
@@ -36,68 +30,91 @@ def _asset(claude_bin: Path, server: ScriptedAnthropic) -> RuntimeAsset:
     )
 
 
-def test_claude_writes_a_file_in_its_workspace(claude_bin: Path, anthropic_server: ScriptedAnthropic,
-                                               target_repo: Path) -> None:
-    adapter, task = ClaudeAdapter(), _Task()
-    asset = _asset(claude_bin, anthropic_server)
-    before = repo_snapshot(target_repo)
-    started = time.monotonic()
-    with isolated_workspace(target_repo) as ws:
-        env = {"PATH": "/usr/bin:/bin", **adapter.build_env(asset, task, ws), **asset.env,
-               "ANTHROPIC_API_KEY": CANARY_KEY}
-        result = run_process(ProcessSpec(
-            argv=adapter.build_argv(asset, task, ws), cwd=ws.path, env=env, redact=[CANARY_KEY],
-            timeout_s=asset.timeout_s, parse_line=adapter.parse_line, final_message=adapter.final_message,
-        ))
-        diff = ws.diff()
-        workdir = str(ws.path)
-        assert repo_snapshot(target_repo) == before, "the run touched the target repo"
-    elapsed = time.monotonic() - started
+def test_claude_writes_a_file_and_the_diff_applies_to_the_target(
+        claude_bin: Path, anthropic_server: ScriptedAnthropic, target_repo: Path,
+        secrets_backend: LocalSecretBackend) -> None:
+    secrets_backend.put(SECRET_REF, CANARY_KEY)
+    watch = TargetWatch(target_repo)
+    run = run_asset(_asset(claude_bin, anthropic_server), TASK, target_repo, secrets_backend=secrets_backend,
+                    on_event=watch)
 
-    assert result.exit_code == 0 and not result.timed_out, result.stderr
-    assert "+++ b/NOTES.md" in diff and "+hello from scripted claude" in diff
-    assert result.final_message == "Wrote NOTES.md."
-    kinds = [e["type"] for e in result.events]
-    assert kinds == ["session", "tool_call", "tool_result", "message", "result"]
-    assert result.events[1]["tools"] == ["Write"]
-    assert result.events[-1]["is_error"] is False
-    assert adapter.classify_failure(result) is None
+    assert run.succeeded and run.changed_files == ["NOTES.md"]
+    assert "+hello from scripted claude" in run.diff
+    assert run.result.exit_code == 0 and run.result.final_message == "Wrote NOTES.md."
+    assert watch.touched == [] and repo_snapshot(target_repo) == watch.before
+    subprocess.run(["git", "apply", "--check", "-"], cwd=target_repo, input=run.diff, text=True, check=True)
 
-    subprocess.run(["git", "apply", "--check", "-"], cwd=target_repo, input=diff, text=True, check=True)
-    for blob in (json.dumps(result.to_dict()), diff, result.final_message):
-        assert CANARY_KEY not in blob
+    kinds = [e["type"] for e in run.events]
+    assert kinds == ["adapter_started", "session", "tool_call", "tool_result", "message", "result",
+                     "adapter_finished"]
+    assert run.events[2]["tools"] == ["Write"] and run.events[5]["is_error"] is False
+    assert CANARY_KEY not in json.dumps(run.to_dict())
 
     posts = anthropic_server.posts("/v1/messages")
-    assert len(posts) == 2 and anthropic_server.main_requests() == posts
+    assert [(r.method, r.path) for r in anthropic_server.requests] == [("POST", "/v1/messages?beta=true")] * 2
+    assert anthropic_server.main_requests() == posts  # no tool-less side requests (title, quota, ...)
     assert all(r.headers["x-api-key"] == CANARY_KEY for r in posts)
     assert all(r.body["model"] == "claude-scripted" and r.body["stream"] is True for r in posts)
     assert "Write" in [t["name"] for t in posts[0].body["tools"]]
-    assert f"Primary working directory: {workdir}" in json.dumps(posts[0].body)
+    assert "Primary working directory: " in json.dumps(posts[0].body)
     last = posts[1].body["messages"][-1]["content"]
     assert any(b.get("type") == "tool_result" and b.get("tool_use_id") == "toolu_scripted_write" for b in last)
-    assert not [r for r in anthropic_server.requests if r.method == "HEAD"], "non-essential traffic not disabled"
-    assert elapsed < 30
 
 
-def test_claude_write_outside_the_workspace_is_refused_yet_exits_0(claude_bin: Path, target_repo: Path) -> None:
-    from .scripted_anthropic import AnthropicScript, start_scripted_anthropic
-
-    escape = target_repo / "ESCAPE.md"
-    server = start_scripted_anthropic(CANARY_KEY, AnthropicScript(absolute_path=str(escape)))
+def test_claude_canary_key_never_leaves_the_boundary(
+        claude_bin: Path, target_repo: Path, secrets_backend: LocalSecretBackend) -> None:
+    # The (scripted) model writes its own key into the file and echoes it in its answer.
+    server = start_scripted_anthropic(CANARY_KEY, AnthropicScript(content=f"token={CANARY_KEY}\n",
+                                                                  final_text=f"Done, key {CANARY_KEY}."))
+    secrets_backend.put(SECRET_REF, CANARY_KEY)
+    seen: list[dict] = []
     try:
-        adapter, task = ClaudeAdapter(), _Task()
-        asset = _asset(claude_bin, server)
-        with isolated_workspace(target_repo) as ws:
-            env = {"PATH": "/usr/bin:/bin", **adapter.build_env(asset, task, ws), **asset.env,
-                   "ANTHROPIC_API_KEY": CANARY_KEY}
-            result = run_process(ProcessSpec(
-                argv=adapter.build_argv(asset, task, ws), cwd=ws.path, env=env, redact=[CANARY_KEY],
-                timeout_s=asset.timeout_s, parse_line=adapter.parse_line, final_message=adapter.final_message,
-            ))
-            diff = ws.diff()
+        run = run_asset(_asset(claude_bin, server), TASK, target_repo, secrets_backend=secrets_backend,
+                        on_event=seen.append)
     finally:
         server.stop()
-    assert result.exit_code == 0 and result.events[-1]["is_error"] is False  # refused, yet "success"
-    assert not escape.exists() and diff == ""
-    denied = [e for e in result.events if e["type"] == "permission_denied"]
+    assert run.succeeded and run.changed_files == ["NOTES.md"]
+    assert "+token=[REDACTED" in run.diff and "[REDACTED" in run.result.final_message
+    for blob in (json.dumps(run.to_dict()), json.dumps(seen), run.diff, run.result.final_message,
+                 run.result.stdout, run.result.stderr):
+        assert CANARY_KEY not in blob
+
+
+def test_claude_wrong_key_is_access_blocked_naming_the_ref(
+        claude_bin: Path, anthropic_server: ScriptedAnthropic, target_repo: Path,
+        secrets_backend: LocalSecretBackend) -> None:
+    secrets_backend.put(SECRET_REF, WRONG_KEY)
+    with pytest.raises(AccessBlockedError) as caught:
+        run_asset(_asset(claude_bin, anthropic_server), TASK, target_repo, secrets_backend=secrets_backend)
+    assert caught.value.missing == [SECRET_REF]
+    assert "401" in str(caught.value) and WRONG_KEY not in str(caught.value)
+    posts = anthropic_server.posts("/v1/messages")
+    assert len(posts) == 1 and posts[0].headers["x-api-key"] == WRONG_KEY  # CLAUDE_CODE_MAX_RETRIES=0
+
+
+def test_claude_missing_secret_is_access_blocked_before_spawn(
+        claude_bin: Path, anthropic_server: ScriptedAnthropic, target_repo: Path,
+        secrets_backend: LocalSecretBackend) -> None:
+    seen: list[dict] = []
+    with pytest.raises(AccessBlockedError) as caught:
+        run_asset(_asset(claude_bin, anthropic_server), TASK, target_repo, secrets_backend=secrets_backend,
+                  on_event=seen.append)
+    assert caught.value.missing == [SECRET_REF] and SECRET_REF in str(caught.value)
+    assert seen == [] and anthropic_server.requests == []
+
+
+def test_claude_write_outside_the_workspace_is_refused_yet_exits_0(
+        claude_bin: Path, target_repo: Path, secrets_backend: LocalSecretBackend) -> None:
+    escape = target_repo / "ESCAPE.md"
+    server = start_scripted_anthropic(CANARY_KEY, AnthropicScript(absolute_path=str(escape)))
+    secrets_backend.put(SECRET_REF, CANARY_KEY)
+    watch = TargetWatch(target_repo)
+    try:
+        run = run_asset(_asset(claude_bin, server), TASK, target_repo, secrets_backend=secrets_backend,
+                        on_event=watch)
+    finally:
+        server.stop()
+    assert run.result.exit_code == 0 and run.events[-2]["is_error"] is False  # refused, yet "success"
+    assert not run.succeeded and run.diff == "" and not escape.exists() and watch.touched == []
+    denied = [e for e in run.events if e["type"] == "permission_denied"]
     assert denied and denied[0]["tool"] == "Write"

@@ -1,100 +1,125 @@
-"""The real `codex` binary (0.169) against the scripted Responses server, through the codex adapter."""
+"""The real `codex` binary (0.169.0) against the scripted Responses server, through `run_asset`."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
-from fractalops.adapters.codex import CodexAdapter
-from fractalops.adapters.process import ProcessSpec, run_process
-from fractalops.adapters.workspace import isolated_workspace
-from fractalops.armory.assets import RuntimeAsset
+import pytest
 
-from .conftest import CANARY_KEY, repo_snapshot
-from .scripted_openai import ScriptedOpenAI, function_call_outputs
+from fractalops.adapters.protocol import AdapterTask
+from fractalops.adapters.run import run_asset
+from fractalops.armory.assets import RuntimeAsset
+from fractalops.armory.secrets import LocalSecretBackend
+from fractalops.errors import AccessBlockedError
+
+from .conftest import CANARY_KEY, WRONG_KEY, TargetWatch, repo_snapshot
+from .scripted_openai import OpenAIScript, ScriptedOpenAI, function_call_outputs, start_scripted_openai
 
 SECRET_REF = "openbao://kv/test/codex#api_key"
+TASK = AdapterTask(intent="add a notes file", prompt="Create NOTES.md saying hello.", thread_id="t-codex",
+                   agent="forge")
 
 
-@dataclass(frozen=True)
-class _Task:
-    intent: str = "add a notes file"
-    prompt: str = "Create NOTES.md saying hello."
-    thread_id: str = "t-codex"
-    agent: str = "forge"
-    changes: list[str] = field(default_factory=list)
-
-
-def _asset(codex_bin: Path, server: ScriptedOpenAI) -> RuntimeAsset:
+def _asset(codex_bin: Path, server: ScriptedOpenAI, timeout_s: float = 60) -> RuntimeAsset:
     return RuntimeAsset(
         asset_id="codex.test", role="codex", kind="codex", command=[str(codex_bin)],
         env={"CODEX_BASE_URL": f"{server.base_url}/v1", "CODEX_MODEL": "gpt-scripted"},
-        secrets={"CODEX_API_KEY": SECRET_REF}, timeout_s=60,
+        secrets={"CODEX_API_KEY": SECRET_REF}, timeout_s=timeout_s,
     )
 
 
-def test_codex_writes_a_file_in_its_workspace(codex_bin: Path, openai_server: ScriptedOpenAI, target_repo: Path,
-                                              git_cmd) -> None:
-    adapter, task = CodexAdapter(), _Task()
-    asset = _asset(codex_bin, openai_server)
-    before = repo_snapshot(target_repo)
-    started = time.monotonic()
-    with isolated_workspace(target_repo) as ws:
-        env = {"PATH": "/usr/bin:/bin", **adapter.build_env(asset, task, ws), **asset.env, "CODEX_API_KEY": CANARY_KEY}
-        result = run_process(ProcessSpec(
-            argv=adapter.build_argv(asset, task, ws), cwd=ws.path, env=env, redact=[CANARY_KEY],
-            timeout_s=asset.timeout_s, parse_line=adapter.parse_line, final_message=adapter.final_message,
-        ))
-        diff = ws.diff()
-        last_message = adapter.read_last_message(ws)
-        assert repo_snapshot(target_repo) == before, "the run touched the target repo"
-    elapsed = time.monotonic() - started
+@pytest.fixture
+def leaky_server() -> Iterator[ScriptedOpenAI]:
+    # The model tries to copy its own key into the workspace: the adapter keeps it out of the commands' env.
+    command = "printf 'hello from scripted codex\\n' > NOTES.md; printf 'key=%s\\n' \"$CODEX_API_KEY\" > LEAK.txt"
+    server = start_scripted_openai(CANARY_KEY, OpenAIScript(command=command))
+    yield server
+    server.stop()
 
-    assert not result.timed_out, result.stderr
-    assert "+++ b/NOTES.md" in diff and "+hello from scripted codex" in diff
-    assert result.final_message == "Wrote NOTES.md." == last_message
-    kinds = [e["type"] for e in result.events]
-    assert kinds[0] == "session" and "tool_call" in kinds and "tool_result" in kinds and kinds[-1] == "turn"
-    assert adapter.classify_failure(result) is None
 
-    subprocess.run(["git", "apply", "--check", "-"], cwd=target_repo, input=diff, text=True, check=True)
-    for blob in (json.dumps(result.to_dict()), diff, result.final_message):
-        assert CANARY_KEY not in blob
+def test_codex_writes_a_file_and_the_diff_applies_to_the_target(
+        codex_bin: Path, openai_server: ScriptedOpenAI, target_repo: Path,
+        secrets_backend: LocalSecretBackend) -> None:
+    secrets_backend.put(SECRET_REF, CANARY_KEY)
+    watch = TargetWatch(target_repo)
+    run = run_asset(_asset(codex_bin, openai_server), TASK, target_repo, secrets_backend=secrets_backend,
+                    on_event=watch)
+
+    assert run.succeeded and run.changed_files == ["NOTES.md"]
+    assert "+hello from scripted codex" in run.diff
+    assert run.result.final_message == "Wrote NOTES.md."
+    assert watch.touched == [] and repo_snapshot(target_repo) == watch.before
+    subprocess.run(["git", "apply", "--check", "-"], cwd=target_repo, input=run.diff, text=True, check=True)
+
+    kinds = [e["type"] for e in run.events]
+    assert kinds[0] == "adapter_started" and kinds[-1] == "adapter_finished"
+    assert {"session", "tool_call", "tool_result", "message"} <= set(kinds)
+    assert [e["seq"] for e in watch.events] == list(range(len(run.events)))
+    assert CANARY_KEY not in json.dumps(run.to_dict())
 
     posts = openai_server.response_requests()
-    assert [r.path for r in posts] == ["/v1/responses", "/v1/responses"]
+    assert [r.path for r in openai_server.requests] == ["/v1/responses", "/v1/responses"]
     assert all(r.headers["authorization"] == f"Bearer {CANARY_KEY}" for r in posts)
+    assert all(r.body["model"] == "gpt-scripted" and r.body["stream"] is True for r in posts)
     assert "exec_command" in [t.get("name") for t in posts[0].body["tools"]]
     assert not function_call_outputs(posts[0].body)
     assert function_call_outputs(posts[1].body)[0]["call_id"] == "call_scripted_1"
-    assert elapsed < 30
 
 
-def test_codex_sandbox_refuses_writes_outside_the_workspace(codex_bin: Path, target_repo: Path) -> None:
+def test_codex_canary_key_never_leaves_the_boundary(
+        codex_bin: Path, leaky_server: ScriptedOpenAI, target_repo: Path,
+        secrets_backend: LocalSecretBackend) -> None:
+    secrets_backend.put(SECRET_REF, CANARY_KEY)
+    seen: list[dict] = []
+    run = run_asset(_asset(codex_bin, leaky_server), TASK, target_repo, secrets_backend=secrets_backend,
+                    on_event=seen.append)
+    assert run.succeeded and run.changed_files == ["LEAK.txt", "NOTES.md"]
+    assert "+key=\n" in run.diff and "REDACTED" not in run.diff  # never reached the shell, not just redacted
+    for blob in (json.dumps(run.to_dict()), json.dumps(seen), run.diff, run.result.final_message,
+                 run.result.stdout, run.result.stderr):
+        assert CANARY_KEY not in blob
+
+
+def test_codex_wrong_key_is_access_blocked_naming_the_ref(
+        codex_bin: Path, openai_server: ScriptedOpenAI, target_repo: Path,
+        secrets_backend: LocalSecretBackend) -> None:
+    secrets_backend.put(SECRET_REF, WRONG_KEY)
+    with pytest.raises(AccessBlockedError) as caught:
+        run_asset(_asset(codex_bin, openai_server), TASK, target_repo, secrets_backend=secrets_backend)
+    assert caught.value.missing == [SECRET_REF]
+    assert "401" in str(caught.value) and WRONG_KEY not in str(caught.value)
+    posts = openai_server.response_requests()
+    assert len(posts) == 1 and posts[0].headers["authorization"] == f"Bearer {WRONG_KEY}"
+
+
+def test_codex_missing_secret_is_access_blocked_before_spawn(
+        codex_bin: Path, openai_server: ScriptedOpenAI, target_repo: Path,
+        secrets_backend: LocalSecretBackend) -> None:
+    seen: list[dict] = []
+    with pytest.raises(AccessBlockedError) as caught:
+        run_asset(_asset(codex_bin, openai_server), TASK, target_repo, secrets_backend=secrets_backend,
+                  on_event=seen.append)
+    assert caught.value.missing == [SECRET_REF] and SECRET_REF in str(caught.value)
+    assert seen == [] and openai_server.requests == []
+
+
+def test_codex_sandbox_refuses_writes_outside_the_workspace(
+        codex_bin: Path, target_repo: Path, secrets_backend: LocalSecretBackend) -> None:
     # The target repo lives under /tmp, which workspace-write opens by default; the adapter closes it.
-    from .scripted_openai import OpenAIScript, start_scripted_openai
-
     escape = target_repo / "ESCAPE.md"
     server = start_scripted_openai(CANARY_KEY, OpenAIScript(command=f"printf x > {escape}; printf 'ok\\n' > NOTES.md"))
+    secrets_backend.put(SECRET_REF, CANARY_KEY)
+    watch = TargetWatch(target_repo)
     try:
-        adapter, task = CodexAdapter(), _Task()
-        asset = _asset(codex_bin, server)
-        before = repo_snapshot(target_repo)
-        with isolated_workspace(target_repo) as ws:
-            env = {"PATH": "/usr/bin:/bin", **adapter.build_env(asset, task, ws), **asset.env,
-                   "CODEX_API_KEY": CANARY_KEY}
-            result = run_process(ProcessSpec(
-                argv=adapter.build_argv(asset, task, ws), cwd=ws.path, env=env, redact=[CANARY_KEY],
-                timeout_s=asset.timeout_s, parse_line=adapter.parse_line, final_message=adapter.final_message,
-            ))
-            changed = ws.changed_files()
+        run = run_asset(_asset(codex_bin, server), TASK, target_repo, secrets_backend=secrets_backend,
+                        on_event=watch)
     finally:
         server.stop()
-    assert result.exit_code == 0  # codex exits 0 although the command failed: judge by the diff
-    assert not escape.exists() and repo_snapshot(target_repo) == before
-    assert changed == ["NOTES.md"]
-    tool_result = next(e for e in result.events if e["type"] == "tool_result")
+    assert run.result.exit_code == 0  # codex exits 0 although the command failed: judge by the diff
+    assert not escape.exists() and watch.touched == [] and repo_snapshot(target_repo) == watch.before
+    assert run.changed_files == ["NOTES.md"]
+    tool_result = next(e for e in run.events if e["type"] == "tool_result")
     assert "Read-only file system" in tool_result["text"]
