@@ -1,0 +1,20 @@
+"""The compiled Agent HUD: model, compact summary and compiler."""
+
+from fractalops.hud.compile import PROOF_PLANES, CompiledHUD, compile_hud, proof_is_closed
+from fractalops.hud.model import HUD_MAX_BYTES, AgentHUD, Continuity, HUDDiagnostics, Route
+from fractalops.hud.summary import ThreadSummary, new_summary, observe
+
+__all__ = [
+    "AgentHUD",
+    "CompiledHUD",
+    "Continuity",
+    "HUDDiagnostics",
+    "HUD_MAX_BYTES",
+    "PROOF_PLANES",
+    "Route",
+    "ThreadSummary",
+    "compile_hud",
+    "new_summary",
+    "observe",
+    "proof_is_closed",
+]

@@ -1,0 +1,78 @@
+"""Private: the stores a squad process writes through, opened once per data dir."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fractalops.armory import Armory, Constitution, armory_path, load_armory
+from fractalops.armory.secrets import SecretBackend, open_secret_backend
+from fractalops.planes.live import LiveOutbox
+from fractalops.planes.proposals import ProposalStore
+from fractalops.settings import data_dir
+
+__all__ = ["SquadResources", "squad_resources"]
+
+
+@dataclass(frozen=True)
+class SquadResources:
+    root: Path
+    proposals: ProposalStore
+    outbox: LiveOutbox
+
+    @property
+    def lock_dir(self) -> Path:
+        return self.root / "locks"
+
+    def armory(self) -> Armory:
+        """The Armory named by `FRACTALOPS_ARMORY` (re-read when the file changes)."""
+        path = armory_path()
+        return _armory(path, path.stat().st_mtime_ns if path.exists() else 0)
+
+    def constitution(self) -> Constitution:
+        return _constitution()
+
+    def secrets(self) -> SecretBackend:
+        return open_secret_backend()
+
+    def put_payload(self, value: Any) -> str:
+        """Content-address a JSON payload under the data dir; thread state carries only the returned ref."""
+        blob = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+        ref = "sha256:" + hashlib.sha256(blob).hexdigest()
+        path = self.root / "payloads" / ref.split(":", 1)[1]
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(blob)
+            tmp.replace(path)
+        return ref
+
+    def get_payload(self, ref: str) -> Any:
+        path = self.root / "payloads" / ref.split(":", 1)[-1]
+        blob = path.read_bytes()
+        if "sha256:" + hashlib.sha256(blob).hexdigest() != ref:
+            raise ValueError(f"payload {ref} at {path} does not match its hash")
+        return json.loads(blob)
+
+
+@lru_cache(maxsize=4)
+def _armory(path: Path, mtime_ns: int) -> Armory:
+    return load_armory(path)
+
+
+@lru_cache(maxsize=1)
+def _constitution() -> Constitution:
+    return Constitution.load()
+
+
+@lru_cache(maxsize=8)
+def _open(root: Path) -> SquadResources:
+    return SquadResources(root=root, proposals=ProposalStore.in_data_dir(root), outbox=LiveOutbox.in_data_dir(root))
+
+
+def squad_resources() -> SquadResources:
+    return _open(data_dir())

@@ -1,0 +1,94 @@
+"""forge — builds the change in an isolated workspace; its output is a workspace-patch proposal.
+
+The target repo is never written: the bound asset (default `workspace.default`, a deterministic no-model builder;
+or a CLI agent such as Codex or Claude) works in a throwaway checkout and the checkout's diff becomes the proposal.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from fractalops.adapters.workspace import isolated_workspace
+from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
+from fractalops.errors import AccessBlockedError
+from fractalops.hud import AgentHUD
+
+__all__ = ["SPEC"]
+
+
+def _observe(ctx: AgentContext) -> AgentResult:
+    if not ctx.workspace:
+        return AgentResult(signal="observed: no workspace given, nothing to build", state={"phase": "prove"})
+    head = subprocess.run(["git", "-C", ctx.workspace, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    files = subprocess.run(["git", "-C", ctx.workspace, "ls-files"], capture_output=True, text=True)
+    count = len(files.stdout.splitlines())
+    ctx.emit("observed", f"workspace at {head.stdout.strip()} tracks {count} files", head=head.stdout.strip(), files=count)
+    return AgentResult(signal=f"observed {count} tracked files at {head.stdout.strip()}; no change requested",
+                       state={"phase": "prove"})
+
+
+def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> tuple[str, str, list[str]]:
+    with isolated_workspace(Path(ctx.workspace)) as ws:
+        for change in changes:
+            path = ws.path / change["path"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(change["content"])
+            ctx.emit("file_written", f"wrote {change['path']}", path=change["path"])
+        return ws.diff(), ws.base_commit, ws.changed_files()
+
+
+def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, str]]) -> tuple[str, str, list[str]]:
+    from fractalops.adapters.protocol import AdapterTask
+    from fractalops.adapters.run import run_asset
+
+    bindings = ctx.configurable.get("bindings") or {}
+    asset = ctx.resources.armory().bind("forge", bindings.get("forge"))
+    if asset.kind == "native":
+        return _build_native(ctx, changes)
+    task = AdapterTask(intent=hud.intent, thread_id=ctx.thread_id, agent="forge", changes=tuple(changes),
+                       prompt=f"{hud.intent}\n\nWork only inside the current directory.")
+
+    def relay_event(event: dict[str, Any]) -> None:
+        ctx.emit(f"adapter.{event.get('type', 'event')}", str(event.get("text") or event.get("type", ""))[:200])
+
+    run = run_asset(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(), on_event=relay_event)
+    if run.result.final_message:
+        ctx.emit("adapter_final", run.result.final_message[:200])
+    return run.diff, run.base_commit, run.changed_files
+
+
+def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
+    if hud.route != "change":
+        return _observe(ctx)
+    changes = ctx.resources.get_payload(ctx.changes_ref) if ctx.changes_ref else []
+    try:
+        diff, base_commit, files = _build_with_asset(ctx, hud, changes)
+    except AccessBlockedError as exc:
+        return AgentResult(
+            signal=f"blocked: {exc}",
+            summary={"route": "access_recovery", "blocked_on": exc.missing, "launch_contract": f"blocked: {exc}"},
+            state={"route": "access_recovery", "blocked": {"at": "forge", "reason": str(exc), "missing": exc.missing}},
+        )
+    if not diff.strip():
+        return AgentResult(signal="built nothing: the workspace diff is empty, no proposal", state={"phase": "prove"})
+    proposal = ctx.resources.proposals.create(
+        thread_id=ctx.thread_id,
+        author_agent="forge",
+        principal=ctx.requester.identity if ctx.requester and ctx.requester.is_agent else "agent:forge",
+        kind="workspace_patch",
+        target=str(Path(ctx.workspace).resolve()),
+        title=hud.intent[:120],
+        payload={"diff": diff, "base_commit": base_commit, "files": files},
+        proposal_id=f"prop_{ctx.thread_id.replace('-', '')[:12]}_r{ctx.run}_{len(ctx.proposal_ids) + 1}",
+    )
+    ctx.emit("proposal_created", f"{proposal.id}: {len(files)} file(s), {proposal.content_hash}", proposal_id=proposal.id)
+    return AgentResult(
+        signal=f"proposed {proposal.id} ({len(files)} file(s))",
+        state={"proposal_ids": [*ctx.proposal_ids, proposal.id], "phase": "semantics"},
+    )
+
+
+SPEC = AgentSpec(name="forge", pack="core", role="builds the change in an isolated workspace; output is a proposal",
+                 run=run)

@@ -1,0 +1,44 @@
+"""relay — publish and apply follow-up: applies what was approved exactly once, then makes it visible."""
+
+from __future__ import annotations
+
+from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
+from fractalops.hud import AgentHUD
+from fractalops.planes.proposals import ExecutionRecord, ProposalStatus, apply_workspace_patch, utcnow
+
+__all__ = ["SPEC"]
+
+_S = ProposalStatus
+
+
+def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
+    store = ctx.resources.proposals
+    applied: list[str] = []
+    back_to_review: list[str] = []
+    for pid in ctx.proposal_ids:
+        p = store.get(pid)
+        if p.status == _S.APPROVED:
+            p = store.transition(pid, _S.PUBLISHED)
+            ctx.emit("proposal_published", f"{pid} published for apply ({p.content_hash})", proposal_id=pid)
+        if p.status == _S.PUBLISHED:
+            outcome = apply_workspace_patch(p, lock_dir=ctx.resources.lock_dir, approvers=p.approvers_for_current_hash())
+            if outcome.status == "stale":
+                p = store.rebase(pid, outcome.rebased, outcome.reason)
+                ctx.emit("proposal_stale", f"{pid} stale: {outcome.reason}; {p.status}", proposal_id=pid)
+                if p.status == _S.IN_REVIEW:
+                    back_to_review.append(pid)
+                continue
+            p = store.mark_applied(pid, ExecutionRecord(commit=outcome.commit, applied_hash=p.content_hash, at=utcnow()))
+            ctx.emit("proposal_applied", f"{pid} applied as {outcome.commit[:12]} ({outcome.status})",
+                     proposal_id=pid, commit=outcome.commit)
+        if p.status == _S.APPLIED:
+            store.transition(pid, _S.VISIBLE)
+            applied.append(pid)
+    if back_to_review:
+        return AgentResult(signal=f"{len(back_to_review)} proposal(s) stale, re-based and back to review",
+                           state={"phase": "review"})
+    text = f"applied {', '.join(applied)}" if applied else "nothing approved to apply"
+    return AgentResult(signal=text, state={"phase": "applied"})
+
+
+SPEC = AgentSpec(name="relay", pack="core", role="publish and apply follow-up after approval", run=run)

@@ -1,0 +1,65 @@
+"""The thread's compact summary: an O(1)-sized fold of everything that happened, and the HUD's only input."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+__all__ = ["ThreadSummary", "new_summary", "observe"]
+
+_TEXT_CAP = 200
+
+
+class ThreadSummary(TypedDict, total=False):
+    """Plain-JSON compact summary kept in thread state; bounded size whatever the history length."""
+
+    intent: str
+    route: str
+    step: int
+    runs: int
+    agents_enabled: list[str]
+    launch_asset: str
+    launch_kind: str
+    launch_contract: str
+    blocked_on: list[str]
+    proposals_total: int
+    proposals_pending: int
+    proposals_applied: int
+    proposals_rejected: int
+    last_feedback: str
+    last_event: str
+    last_agent: str
+    proof: dict[str, str]
+    events_seen: int
+
+
+def new_summary(intent: str) -> ThreadSummary:
+    return ThreadSummary(
+        intent=intent[:_TEXT_CAP * 2],
+        route="change",
+        step=0,
+        runs=0,
+        agents_enabled=[],
+        launch_asset="",
+        launch_kind="native",
+        launch_contract="pending",
+        blocked_on=[],
+        proposals_total=0,
+        proposals_pending=0,
+        proposals_applied=0,
+        proposals_rejected=0,
+        last_feedback="",
+        last_event="",
+        last_agent="",
+        proof={},
+        events_seen=0,
+    )
+
+
+def observe(summary: ThreadSummary, *, agent: str, event: str, **updates: object) -> ThreadSummary:
+    """Fold one event into a new summary (the summary never grows with history)."""
+    merged = {**summary, **updates}
+    merged["last_agent"] = agent
+    merged["last_event"] = event[:_TEXT_CAP]
+    merged["events_seen"] = int(summary.get("events_seen", 0)) + 1
+    merged["step"] = int(summary.get("step", 0)) + 1
+    return ThreadSummary(**merged)  # type: ignore[typeddict-item]

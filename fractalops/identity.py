@@ -1,0 +1,54 @@
+"""Who is acting: identities and roles from the LangGraph auth user, shared by the gate and the portal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Principal", "ROLES", "principal_from_config", "principal_from_user"]
+
+ROLES = ("operator", "approver", "agent")
+"""`operator` sees every thread and the HUD diagnostics; `approver` decides proposals; `agent` is a machine identity."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    identity: str
+    roles: frozenset[str]
+
+    @property
+    def is_agent(self) -> bool:
+        return "agent" in self.roles
+
+    def can_approve(self) -> bool:
+        """Only a human approver decides; an identity that is also an agent never does."""
+        return "approver" in self.roles and not self.is_agent
+
+
+def principal_from_user(user: Any, permissions: Any = None) -> Principal | None:
+    """Read a LangGraph auth user (dict, DotDict or BaseUser proxy) into a `Principal`."""
+    if user is None:
+        return None
+    identity = user.get("identity") if isinstance(user, Mapping) else getattr(user, "identity", None)
+    if not identity:
+        return None
+    roles: Any = None
+    if isinstance(user, Mapping):
+        roles = user.get("roles")
+    else:
+        try:
+            roles = user["roles"]
+        except (KeyError, TypeError, AttributeError):
+            roles = getattr(user, "roles", None)
+    if roles is None:
+        roles = permissions or []
+    return Principal(identity=str(identity), roles=frozenset(str(r) for r in roles))
+
+
+def principal_from_config(config: Mapping[str, Any] | None) -> Principal | None:
+    """The authenticated user of the current run, as the LangGraph server puts it in `configurable`."""
+    configurable = (config or {}).get("configurable", {}) or {}
+    return principal_from_user(
+        configurable.get("langgraph_auth_user"), configurable.get("langgraph_auth_permissions")
+    )

@@ -1,0 +1,5 @@
+"""Live plane: the `portal_live_events` outbox and the `harness-projection` read model."""
+
+from fractalops.planes.live.outbox import OUTBOX_TABLE, PROJECTION_NAME, LiveEvent, LiveOutbox, ProjectionRow
+
+__all__ = ["LiveEvent", "LiveOutbox", "OUTBOX_TABLE", "PROJECTION_NAME", "ProjectionRow"]

@@ -1,0 +1,148 @@
+"""The `Proposal` record and its lifecycle state machine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fractalops.errors import IllegalTransitionError
+
+__all__ = [
+    "ApprovalClass",
+    "ApprovalRecord",
+    "ExecutionRecord",
+    "Proposal",
+    "ProposalStatus",
+    "content_hash",
+    "check_transition",
+]
+
+
+class ProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+    APPLIED = "applied"
+    VISIBLE = "visible"
+    EVIDENCED = "evidenced"
+    STALE = "stale"
+
+
+class ApprovalClass(StrEnum):
+    ROUTINE = "routine"
+    STANDARD = "standard"
+    ELEVATED = "elevated"
+    RESTRICTED = "restricted"
+
+
+_S = ProposalStatus
+_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
+    _S.PROPOSED: frozenset({_S.IN_REVIEW, _S.REJECTED}),
+    _S.IN_REVIEW: frozenset({_S.IN_REVIEW, _S.APPROVED, _S.REJECTED}),
+    _S.APPROVED: frozenset({_S.PUBLISHED, _S.STALE}),
+    _S.PUBLISHED: frozenset({_S.APPLIED, _S.STALE}),
+    _S.STALE: frozenset({_S.IN_REVIEW, _S.REJECTED}),
+    _S.APPLIED: frozenset({_S.VISIBLE}),
+    _S.VISIBLE: frozenset({_S.EVIDENCED}),
+    _S.REJECTED: frozenset(),
+    _S.EVIDENCED: frozenset(),
+}
+
+
+def check_transition(proposal_id: str, current: ProposalStatus, new: ProposalStatus) -> None:
+    """Raise `IllegalTransitionError` unless `current -> new` is a lifecycle edge."""
+    if new not in _TRANSITIONS[current]:
+        allowed = ", ".join(sorted(_TRANSITIONS[current])) or "none (terminal)"
+        raise IllegalTransitionError(
+            f"proposal {proposal_id}: illegal transition {current} -> {new}; allowed from {current}: {allowed}"
+        )
+
+
+def content_hash(kind: str, target: str, payload: Any) -> str:
+    """sha256 over the canonical JSON of what would be applied; approvals bind to this value."""
+    canonical = json.dumps({"kind": kind, "target": target, "payload": payload}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ApprovalRecord(BaseModel):
+    """One human (or policy) decision, bound to the content hash it saw."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: str
+    """`approve`, `edit`, `reject`, or `policy` for a recorded routine approval."""
+    identity: str
+    """Approver identity from the LangGraph auth user (or `policy:constitution` for routine)."""
+    content_hash: str
+    """The hash the approver saw; an approval never carries over to another hash."""
+    at: str
+    """ISO-8601 UTC time of the decision."""
+    message: str = ""
+    """Reject message or edit note, carried back to the proposing agent."""
+
+
+class ExecutionRecord(BaseModel):
+    """What relay actually did with an approved proposal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    commit: str
+    """The commit created in the target (its message carries the proposal id)."""
+    applied_hash: str
+    """The content hash that was applied (equals the approved hash)."""
+    at: str
+    """ISO-8601 UTC time of the apply."""
+
+
+class Proposal(BaseModel):
+    """A request to mutate something; the only way anything changes."""
+
+    id: str
+    """Stable id, `prop_<hex>`."""
+    thread_id: str
+    """The LangGraph thread that produced it."""
+    author_agent: str
+    """The squad agent that proposed it (e.g. `forge`)."""
+    principal: str
+    """The identity on whose behalf the agent ran; it can never approve this proposal."""
+    kind: str
+    """`workspace_patch` (first kind), later `ontology_mapping`, ..."""
+    target: str
+    """What it mutates: for a workspace patch, the absolute path of the target git repo."""
+    title: str = ""
+    """One-line description shown to reviewers."""
+    payload: dict[str, Any]
+    """What would be applied: for a workspace patch `{"diff", "base_commit", "files"}`."""
+    payload_ref: str
+    """Content-addressed ref of the payload (`sha256:<hex>`), what thread state carries instead of the blob."""
+    content_hash: str
+    """sha256 of kind + target + payload; edits change it and send the proposal back to review."""
+    approval_class: ApprovalClass = ApprovalClass.STANDARD
+    """Assigned by sentinel from the constitution; a model can never lower it."""
+    status: ProposalStatus = ProposalStatus.PROPOSED
+    """Lifecycle state; see `check_transition` for the legal edges."""
+    proposed: dict[str, Any] = Field(default_factory=dict)
+    """What was first proposed: `{"content_hash", "payload_ref", "at"}` (never rewritten)."""
+    approvals: list[ApprovalRecord] = Field(default_factory=list)
+    """Every decision taken, in order, with identities, times and edits."""
+    executed: ExecutionRecord | None = None
+    """What relay executed, once applied."""
+    feedback: str = ""
+    """The latest reject message or stale reason, shown to the proposing agent."""
+    created_at: str = ""
+    updated_at: str = ""
+
+    def approvers_for_current_hash(self) -> list[str]:
+        """Distinct identities whose approval is bound to the current content hash."""
+        seen: list[str] = []
+        for record in self.approvals:
+            if record.decision in {"approve", "policy"} and record.content_hash == self.content_hash:
+                if record.identity not in seen:
+                    seen.append(record.identity)
+        return seen

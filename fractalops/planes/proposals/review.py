@@ -1,0 +1,202 @@
+"""The HITL review of a batch of proposals, in LangChain v1's human-in-the-loop wire shape.
+
+Studio and Agent Chat UI render the interrupt value `{"action_requests": [...], "review_configs": [...]}` and resume
+with `{"decisions": [{"type": "approve"} | {"type": "edit", "edited_action": {...}} | {"type": "reject", ...}]}`.
+Decisions are validated all-or-nothing: a malformed resume raises `DecisionError` and records nothing, so the
+caller can interrupt again and the thread stays waiting. Every approval is bound to the content hash it saw.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, NotRequired, TypedDict
+
+from fractalops.errors import DecisionError
+from fractalops.identity import Principal
+from fractalops.planes.proposals.model import ApprovalRecord, Proposal, ProposalStatus
+from fractalops.planes.proposals.store import ProposalStore, utcnow
+
+__all__ = [
+    "ActionRequest",
+    "ReviewConfig",
+    "HITLRequest",
+    "HITLResponse",
+    "ReviewOutcome",
+    "REQUIRED_APPROVERS",
+    "build_review_request",
+    "parse_decisions",
+    "apply_decisions",
+    "files_in_diff",
+]
+
+DecisionType = Literal["approve", "edit", "reject"]
+_DECISIONS: tuple[DecisionType, ...] = ("approve", "edit", "reject")
+
+REQUIRED_APPROVERS = {"routine": 0, "standard": 1, "elevated": 2}
+"""Distinct human approvers each class needs; `restricted` proposals never reach the gate."""
+
+
+class ActionRequest(TypedDict):
+    name: str
+    args: dict[str, Any]
+    description: NotRequired[str]
+
+
+class ReviewConfig(TypedDict):
+    action_name: str
+    allowed_decisions: list[DecisionType]
+
+
+class HITLRequest(TypedDict):
+    action_requests: list[ActionRequest]
+    review_configs: list[ReviewConfig]
+
+
+class HITLResponse(TypedDict):
+    decisions: list[dict[str, Any]]
+
+
+@dataclass
+class ReviewOutcome:
+    approved: list[str] = field(default_factory=list)
+    """Proposals whose current hash now has every approval its class needs."""
+    rejected: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    """Still in review: edited (new hash) or short of distinct approvers."""
+    notes: list[str] = field(default_factory=list)
+
+
+def files_in_diff(diff: str) -> list[str]:
+    return sorted({m.group(2) for m in re.finditer(r"^diff --git a/(\S+) b/(\S+)$", diff, flags=re.M)})
+
+
+def _describe(p: Proposal, required: int, note: str) -> str:
+    have = len(p.approvers_for_current_hash())
+    lines = [
+        f"{p.title or p.kind} — proposed by {p.author_agent} ({p.principal}) on thread {p.thread_id}",
+        f"proposal {p.id} · class {p.approval_class} · approvals {have}/{required} · {p.content_hash}",
+        f"target {p.target} · files: {', '.join(p.payload.get('files', [])) or '(none)'}",
+    ]
+    if p.feedback:
+        lines.append(f"note: {p.feedback}")
+    if note:
+        lines.append(f"previous decision refused: {note}")
+    return "\n".join(lines)
+
+
+def build_review_request(
+    proposals: list[Proposal], *, note: str = "", required: Callable[[Proposal], int] | None = None
+) -> HITLRequest:
+    """One interrupt value for the whole batch: one action request per proposal, in order."""
+    need = required or (lambda p: REQUIRED_APPROVERS.get(str(p.approval_class), 1))
+    actions: list[ActionRequest] = []
+    for p in proposals:
+        actions.append(
+            ActionRequest(
+                name=p.kind,
+                args={
+                    "proposal_id": p.id,
+                    "content_hash": p.content_hash,
+                    "approval_class": str(p.approval_class),
+                    "target": p.target,
+                    "files": p.payload.get("files", []),
+                    "diff": p.payload.get("diff", ""),
+                },
+                description=_describe(p, need(p), note),
+            )
+        )
+    names = list(dict.fromkeys(a["name"] for a in actions))
+    return HITLRequest(
+        action_requests=actions,
+        review_configs=[ReviewConfig(action_name=n, allowed_decisions=list(_DECISIONS)) for n in names],
+    )
+
+
+def parse_decisions(value: Any, expected: int) -> list[dict[str, Any]]:
+    """Validate a resume value; raise `DecisionError` saying exactly what is wrong."""
+    if isinstance(value, list):
+        value = {"decisions": value}
+    if not isinstance(value, dict) or not isinstance(value.get("decisions"), list):
+        raise DecisionError(
+            'resume with {"decisions": [...]}, one decision per action request; got '
+            f"{type(value).__name__} {str(value)[:120]!r}"
+        )
+    decisions = value["decisions"]
+    if len(decisions) != expected:
+        raise DecisionError(f"expected {expected} decision(s), one per action request, got {len(decisions)}")
+    for i, d in enumerate(decisions):
+        kind = d.get("type") if isinstance(d, dict) else None
+        if kind not in _DECISIONS:
+            raise DecisionError(f"decision {i}: unknown type {kind!r}; use one of {', '.join(_DECISIONS)}")
+        if kind == "edit":
+            action = d.get("edited_action")
+            args = action.get("args") if isinstance(action, dict) else None
+            if not isinstance(args, dict) or not isinstance(args.get("diff"), str) or not args["diff"].strip():
+                raise DecisionError(
+                    f'decision {i}: an edit needs "edited_action": {{"name": ..., "args": {{"diff": "<unified diff>"}}}}'
+                )
+            if not files_in_diff(args["diff"]):
+                raise DecisionError(f"decision {i}: the edited diff has no `diff --git a/... b/...` file header")
+        if kind == "reject" and not isinstance(d.get("message", ""), str):
+            raise DecisionError(f"decision {i}: a reject message must be a string")
+    return decisions
+
+
+def apply_decisions(
+    store: ProposalStore,
+    proposals: list[Proposal],
+    decisions: list[dict[str, Any]],
+    approver: Principal | None,
+    *,
+    required: Callable[[Proposal], int] | None = None,
+) -> ReviewOutcome:
+    """Record validated decisions; each approval binds to the hash shown in the request."""
+    if approver is None:
+        raise DecisionError("no authenticated approver on this run; resume with an approver's API key")
+    if not approver.can_approve():
+        raise DecisionError(
+            f"identity {approver.identity!r} (roles {', '.join(sorted(approver.roles)) or 'none'}) may not decide "
+            "proposals: it needs the `approver` role and must not be an agent"
+        )
+    for p in proposals:
+        if approver.identity in {p.principal, f"agent:{p.author_agent}"}:
+            raise DecisionError(f"identity {approver.identity!r} proposed {p.id} and cannot decide its own proposal")
+    need = required or (lambda p: REQUIRED_APPROVERS.get(str(p.approval_class), 1))
+    outcome = ReviewOutcome()
+    now = utcnow()
+    for p, d in zip(proposals, decisions, strict=True):
+        current = store.get(p.id)
+        if current.content_hash != p.content_hash or current.status != ProposalStatus.IN_REVIEW:
+            outcome.waiting.append(p.id)
+            outcome.notes.append(f"{p.id} changed since it was shown ({current.status}); review it again")
+            continue
+        kind = d["type"]
+        if kind == "reject":
+            message = d.get("message") or "rejected without a message"
+            store.add_decision(p.id, ApprovalRecord(decision="reject", identity=approver.identity,
+                                                    content_hash=p.content_hash, at=now, message=message),
+                               to=ProposalStatus.REJECTED)
+            outcome.rejected.append(p.id)
+            outcome.notes.append(f"{p.id} rejected by {approver.identity}: {message}")
+        elif kind == "edit":
+            diff = d["edited_action"]["args"]["diff"]
+            payload = {**current.payload, "diff": diff if diff.endswith("\n") else diff + "\n", "files": files_in_diff(diff)}
+            edited = store.edit(p.id, payload, ApprovalRecord(decision="edit", identity=approver.identity,
+                                                              content_hash=p.content_hash, at=now,
+                                                              message="edited; new content hash goes back to review"))
+            outcome.waiting.append(p.id)
+            outcome.notes.append(f"{p.id} edited by {approver.identity}: new hash {edited.content_hash}, back to review")
+        else:
+            if approver.identity in current.approvers_for_current_hash():
+                outcome.waiting.append(p.id)
+                outcome.notes.append(f"{p.id}: {approver.identity} already approved; a distinct approver is needed")
+                continue
+            record = ApprovalRecord(decision="approve", identity=approver.identity, content_hash=p.content_hash, at=now)
+            have = len(current.approvers_for_current_hash()) + 1
+            done = have >= need(current)
+            store.add_decision(p.id, record, to=ProposalStatus.APPROVED if done else None)
+            (outcome.approved if done else outcome.waiting).append(p.id)
+            outcome.notes.append(f"{p.id} approved by {approver.identity} ({have}/{need(current)})")
+    return outcome
