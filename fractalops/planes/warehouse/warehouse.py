@@ -278,7 +278,10 @@ class Warehouse:
                 result = self._live().query(sql, parameters=dict(parameters or {}), settings={"final": 1})
                 return list(result.named_results())
         except ClickHouseError as exc:
-            raise WarehouseError(f"warehouse query failed in {self.location} ({self.database}): {exc}") from exc
+            shown = " ".join(sql.split())[:200]
+            raise WarehouseError(
+                f"warehouse query failed in {self.location} ({self.database}): {exc} -- query: {shown}"
+            ) from exc
 
     def close(self) -> None:
         """Close the client and release the single-writer lock (idempotent)."""
