@@ -33,7 +33,8 @@ EVENT_TEXT_CAP = 4000
 
 _AUTH = re.compile(
     r"\b401\b|unauthori[sz]ed|authentication[_ ]error|authentication[_ ]failed|invalid[_ ]api[_ ]key"
-    r"|incorrect api key|invalid x-api-key|not logged in|please run /login|missing api key|no api key",
+    r"|incorrect api key|invalid x-api-key|not logged in|please run /login|missing api key|no api key"
+    r"|missing environment variable: `?\w*(?:KEY|TOKEN)\b",
     re.IGNORECASE,
 )
 

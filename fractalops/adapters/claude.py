@@ -157,7 +157,8 @@ class ClaudeAdapter:
             status = ev.get("status") or ev.get("api_error_status")
             if status in (401, 403) or ev.get("error") == "authentication_failed" \
                     or ev.get("error_type") == "authentication_error":
-                return f"claude: the model API refused the credential (HTTP {status or 401}): {ev.get('text', '')}"
+                http = f" (HTTP {status})" if status else ""
+                return f"claude: the model API refused the credential{http}: {ev.get('text', '')}"
         texts = [str(ev.get("text", "")) for ev in events if ev.get("type") in ("error", "result", "output")
                  and (ev.get("type") != "result" or ev.get("is_error"))]
         found = auth_failure_text([*texts, result_text(result, "stderr")])

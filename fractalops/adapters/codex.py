@@ -170,5 +170,5 @@ class CodexAdapter:
         texts = [str(ev.get("text", "")) for ev in result_events(result) if ev.get("type") in ("error", "output")]
         found = auth_failure_text([*texts, result_text(result, "stderr")])
         if found:
-            return f"codex: the model API refused the credential: {found.strip()[:300]}"
+            return f"codex: no valid credential for the model API: {found.strip()[:300]}"
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
 from fractalops.armory.assets import RuntimeAsset
 from fractalops.armory.secrets import LocalSecretBackend
-from fractalops.errors import AccessBlockedError
+from fractalops.errors import AccessBlockedError, AdapterTimeoutError
 
 from .conftest import CANARY_KEY, WRONG_KEY, TargetWatch, repo_snapshot
 from .scripted_openai import OpenAIScript, ScriptedOpenAI, function_call_outputs, start_scripted_openai
@@ -123,3 +124,23 @@ def test_codex_sandbox_refuses_writes_outside_the_workspace(
     assert run.changed_files == ["NOTES.md"]
     tool_result = next(e for e in run.events if e["type"] == "tool_result")
     assert "Read-only file system" in tool_result["text"]
+
+
+def test_codex_never_gives_up_on_an_unreachable_model_so_the_timeout_ends_it(
+        codex_bin: Path, target_repo: Path, secrets_backend: LocalSecretBackend) -> None:
+    # Measured: with request/stream retries at 0 codex still loops "Reconnecting... waiting for network".
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    asset = RuntimeAsset(
+        asset_id="codex.test", role="codex", kind="codex", command=[str(codex_bin)],
+        env={"CODEX_BASE_URL": f"http://127.0.0.1:{closed_port}/v1", "CODEX_MODEL": "gpt-scripted"},
+        secrets={"CODEX_API_KEY": SECRET_REF}, timeout_s=3,
+    )
+    secrets_backend.put(SECRET_REF, CANARY_KEY)
+    with pytest.raises(AdapterTimeoutError) as caught:
+        run_asset(asset, TASK, target_repo, secrets_backend=secrets_backend)
+    run = caught.value.run
+    assert run.result.timed_out and run.result.killed and not run.succeeded
+    assert any("waiting for network" in e.get("text", "") for e in run.events)
+    assert run.result.duration_s < 10

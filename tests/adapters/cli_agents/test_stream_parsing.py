@@ -108,3 +108,25 @@ def test_argv_shapes(tmp_path: Path) -> None:
     env = ClaudeAdapter().build_env(claude, task, ws)
     assert env["CLAUDE_CODE_MAX_RETRIES"] == "0" and env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
     assert not Path(env["CLAUDE_CONFIG_DIR"]).is_relative_to(ws)
+
+
+def _classify(adapter: Any, *lines: str) -> str | None:
+    events = [e for e in map(adapter.parse_line, lines) if e is not None]
+    return adapter.classify_failure(ProcessResult(exit_code=1, timed_out=False, killed=False, stdout="", stderr="",
+                                                  truncated=False, events=events))
+
+
+def test_missing_credentials_are_auth_failures_but_network_errors_are_not() -> None:
+    # Lines measured from the real CLIs run with no key / against a closed port.
+    codex, claude = CodexAdapter(), ClaudeAdapter()
+    assert "CODEX_API_KEY" in (_classify(codex, '{"type":"error","message":"Missing environment variable: '
+                                                '`CODEX_API_KEY`."}') or "")
+    assert _classify(codex, '{"type":"error","message":"Reconnecting... waiting for network (Connection '
+                            'failed: error sending request)"}') is None
+    not_logged_in = ('{"type":"result","subtype":"success","is_error":true,'
+                     '"result":"Not logged in · Please run /login"}')
+    reason = _classify(claude, not_logged_in)
+    assert reason is not None and "Not logged in" in reason and "401" not in reason
+    refused = ('{"type":"result","subtype":"success","is_error":true,"result":"API Error: Connection refused '
+               '— a firewall or proxy may be blocking it (ECONNREFUSED)"}')
+    assert _classify(claude, refused) is None
