@@ -77,7 +77,7 @@ class ArtifactStore:
             path = self.dir / sha256
             if path.exists():
                 self._check_bytes(sha256, path.read_bytes())
-                return self.stat(sha256)
+                return self.stat(ArtifactRef(sha256))
             meta_path = self.dir / (sha256 + META_SUFFIX)
             if meta_path.exists():
                 raise EvidenceError(f"{meta_path} exists without its artifact; the store is corrupt")
