@@ -118,3 +118,22 @@ def test_claude_write_outside_the_workspace_is_refused_yet_exits_0(
     assert not run.succeeded and run.diff == "" and not escape.exists() and watch.touched == []
     denied = [e for e in run.events if e["type"] == "permission_denied"]
     assert denied and denied[0]["tool"] == "Write"
+
+
+def test_zai_preset_drives_claude_with_a_bearer_token(
+        claude_bin: Path, anthropic_server: ScriptedAnthropic, target_repo: Path,
+        secrets_backend: LocalSecretBackend) -> None:
+    # `zai` is the claude adapter with ANTHROPIC_AUTH_TOKEN (sent as `Authorization: Bearer`) and Z.ai's base URL.
+    ref = "openbao://kv/test/zai#api_key"
+    secrets_backend.put(ref, CANARY_KEY)
+    asset = RuntimeAsset(
+        asset_id="zai.test", role="zai", kind="zai", command=[str(claude_bin)],
+        env={"ANTHROPIC_BASE_URL": anthropic_server.base_url, "ANTHROPIC_MODEL": "glm-scripted"},
+        secrets={"ANTHROPIC_AUTH_TOKEN": ref}, timeout_s=60,
+    )
+    run = run_asset(asset, TASK, target_repo, secrets_backend=secrets_backend)
+    assert run.succeeded and run.changed_files == ["NOTES.md"]
+    posts = anthropic_server.posts("/v1/messages")
+    assert len(posts) == 2 and all(r.headers["authorization"] == f"Bearer {CANARY_KEY}" for r in posts)
+    assert all("x-api-key" not in r.headers for r in posts)
+    assert CANARY_KEY not in json.dumps(run.to_dict())
