@@ -67,11 +67,13 @@ def list_assets(as_json: JsonFlag = False, file: FileOption = None) -> None:
         typer.echo(json.dumps(rows))
         return
     table = Table(title=f"Armory {armory.source}")
-    for column in ("asset_id", "role", "kind", "ceiling", "workdir", "secrets", "bound agents"):
-        table.add_column(column)
+    for column in ("asset_id", "role", "kind", "ceiling"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("secret env", overflow="fold")
+    table.add_column("bound agents", overflow="fold")
     for row in rows:
-        table.add_row(row["asset_id"], row["role"], row["kind"], row["ceiling"], row["workdir"],
-                      "\n".join(f"{k}={v}" for k, v in row["secrets"].items()), ", ".join(row["bound_agents"]))
+        table.add_row(row["asset_id"], row["role"], row["kind"], row["ceiling"],
+                      ", ".join(row["secrets"]), ", ".join(row["bound_agents"]))
     Console().print(table)
 
 

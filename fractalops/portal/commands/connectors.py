@@ -20,6 +20,11 @@ NAME = "connectors"
 app = typer.Typer(help="Connectors between the Armory and its systems of record.", no_args_is_help=True)
 
 
+@app.callback()
+def _group() -> None:
+    """Connectors between the Armory and its systems of record."""
+
+
 def reconcile_ssot(armory_file: Path | None = None) -> dict[str, object]:
     """`present` / `missing` / `unused` secret refs (sorted strings) plus which assets declare each ref."""
     armory = load_armory(armory_file)
@@ -58,9 +63,9 @@ def reconcile(
         typer.echo(json.dumps({**report, "ok": not drift}))
     else:
         table = Table(title=f"secret refs: {report['armory']} vs the {report['backend']} backend")
-        table.add_column("ref")
+        table.add_column("ref", overflow="fold")
         table.add_column("state")
-        table.add_column("declared by")
+        table.add_column("declared by", overflow="fold")
         declared_by: dict[str, list[str]] = report["declared_by"]  # type: ignore[assignment]
         for state in ("present", "missing", "unused"):
             for ref in report[state]:  # type: ignore[attr-defined]

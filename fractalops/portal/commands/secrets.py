@@ -80,7 +80,7 @@ def list_refs(as_json: JsonFlag = False) -> None:
         typer.echo(json.dumps([{"ref": str(r), "mount": r.mount, "path": r.path, "field": r.field} for r in refs]))
         return
     table = Table(title=f"secrets ({backend.name} backend; values never shown)")
-    table.add_column("ref")
+    table.add_column("ref", overflow="fold")
     for ref in refs:
         table.add_row(str(ref))
     Console().print(table)
