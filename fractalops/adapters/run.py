@@ -98,16 +98,22 @@ def _resolve_secrets(asset: Any, backend: Any) -> dict[str, str]:
     return dict(resolve_asset_secrets(asset, backend if backend is not None else open_secret_backend()))
 
 
-def _scrub_files(ws: Workspace, redactor: ValueRedactor) -> None:
+def _diff_and_files(ws: Workspace, redactor: ValueRedactor) -> tuple[str, list[str]]:
+    diff, files = ws.diff_and_files()
+    if redactor.pattern is None or not files:
+        return diff, files
     # Redact at the source so even binary (base85) hunks of the diff cannot carry a secret value.
-    if redactor.pattern is None:
-        return
-    for rel in ws.changed_files():
+    dirty = False
+    for rel in files:
         path = ws.path / rel
         if path.is_file() and not path.is_symlink():
             data = path.read_bytes()
             if redactor.pattern.search(data):
                 path.write_bytes(redactor.redact_bytes(data))
+                dirty = True
+    if dirty:
+        diff, files = ws.diff_and_files()
+    return redactor.redact(diff), [redactor.redact(p) for p in files]
 
 
 def run_asset(
@@ -157,9 +163,7 @@ def run_asset(
                 output_cap_bytes=asset.output_cap_bytes, on_event=emit, parse_line=adapter.parse_line,
                 final_message=adapter.final_message, home=run_dir,
             ))
-            _scrub_files(ws, redactor)
-            diff = redactor.redact(ws.diff())
-            changed = [redactor.redact(p) for p in ws.changed_files()]
+            diff, changed = _diff_and_files(ws, redactor)
             base_commit = ws.base_commit
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -47,7 +47,7 @@ class Workspace:
     """The task JSON for this launch (outside the checkout, so never in the diff); set by `run_asset`."""
     _scratch: Path = field(default=Path(), repr=False, compare=False)
 
-    def _staged(self, *diff_args: str) -> str:
+    def _stage(self) -> dict[str, str]:
         # A private index copy: staging for the diff never changes the workspace's own index.
         index = Path(git(self.path, "rev-parse", "--path-format=absolute", "--git-path", "index").stdout.strip())
         tmp_index = self._scratch / "diff-index"
@@ -57,18 +57,26 @@ class Workspace:
             tmp_index.unlink(missing_ok=True)
         env = {"GIT_INDEX_FILE": str(tmp_index)}
         git(self.path, "add", "--all", env=env)
+        return env
+
+    def _diff(self, env: dict[str, str], *diff_args: str) -> str:
         out = git(self.path, "diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv",
                   *diff_args, self.base_commit, env=env, text=False).stdout
         return out.decode("utf-8", "surrogateescape")
 
     def diff(self) -> str:
         """Unified diff (`--binary`, new files included) of everything changed vs `base_commit`; '' if none."""
-        return self._staged("--binary", "--full-index")
+        return self._diff(self._stage(), "--binary", "--full-index")
 
     def changed_files(self) -> list[str]:
         """Sorted repo-relative paths that differ from `base_commit` (added, modified, deleted)."""
-        out = self._staged("--name-only", "-z")
-        return sorted(p for p in out.split("\0") if p)
+        return sorted(p for p in self._diff(self._stage(), "--name-only", "-z").split("\0") if p)
+
+    def diff_and_files(self) -> tuple[str, list[str]]:
+        """`(diff(), changed_files())` from one staging pass (cheaper than calling both)."""
+        env = self._stage()
+        files = sorted(p for p in self._diff(env, "--name-only", "-z").split("\0") if p)
+        return (self._diff(env, "--binary", "--full-index") if files else ""), files
 
 
 def _resolve_target(target: Path) -> Path:
