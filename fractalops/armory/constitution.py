@@ -24,8 +24,11 @@ touching only docs/tests/markdown → routine; everything else (`workspace_patch
 `approval_decision` — input ``{"approval_class": str, "author_principal": str, "author_agent": str?,
 "approvers": [{"identity": str, "role": str, "principal_kind": "human"?}]}``; output ``{"allowed": bool,
 "reason": str, "approval_class": str, "required": int, "missing": int, "approvers": [identity],
-"rejected": [{"identity", "role", "why"}]}``. Approvers count once per distinct identity; the author (its
-principal or agent id), any role `agent`, any `agent:` identity or non-human principal never counts.
+"rejected": [{"identity", "role", "why"}]}``. An approver entry may carry `roles: [..]` instead of/besides
+`role`. Approvers count once per distinct identity; the author (its principal or agent id), any identity
+listed with role `agent` (in any entry), any `agent:` identity or non-human principal never counts. Roles:
+standard ← approver/reviewer/maintainer/owner/security; elevated ← approver/maintainer/owner/security;
+restricted ← owner/security (see `policy/classes.rego`).
 """
 
 from __future__ import annotations

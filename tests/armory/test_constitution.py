@@ -203,16 +203,15 @@ def test_no_agent_and_no_author_ever_counts_as_approver(
     constitution: Constitution, cls: str, author: str, approvers: list[dict]
 ) -> None:
     decision = constitution.check_approval(cls, author, approvers, author_agent="agent:forge")
-    agent_ids = {a["identity"] for a in approvers if a["role"] == "agent"}
+    agents = {a["identity"] for a in approvers if a["role"] == "agent"}
     for identity in decision.approvers:
         assert identity != author and identity != "agent:forge"
-        assert not identity.startswith("agent:")
-        assert any(a["identity"] == identity and a["role"] != "agent" for a in approvers)
+        assert not identity.startswith("agent:") and identity not in agents
     eligible_humans = {a["identity"] for a in approvers
-                       if a["role"] != "agent" and a["identity"] != author and not a["identity"].startswith("agent:")}
+                       if a["identity"] not in agents and a["identity"] != author
+                       and not a["identity"].startswith("agent:")}
     if cls != "routine" and not eligible_humans:
         assert not decision.allowed
-    del agent_ids
 
 
 @_FAST
@@ -221,11 +220,20 @@ def test_elevated_needs_two_distinct_eligible_humans(
     constitution: Constitution, author: str, approvers: list[dict]
 ) -> None:
     decision = constitution.check_approval("elevated", author, approvers)
+    agents = {a["identity"] for a in approvers if a["role"] == "agent"}
     eligible = {a["identity"] for a in approvers
-                if a["role"] in {"approver", "owner", "maintainer", "security"}
+                if a["role"] in {"approver", "owner", "maintainer", "security"} and a["identity"] not in agents
                 and a["identity"] != author and not a["identity"].startswith("agent:")}
     assert decision.allowed == (len(eligible) >= 2)
     assert decision.required == 2 and decision.missing == max(0, 2 - len(eligible))
+
+
+def test_an_identity_listed_as_agent_never_counts(constitution: Constitution) -> None:
+    approvers = [{"identity": "x", "role": "owner"}, {"identity": "x", "role": "agent"},
+                 {"identity": "y", "role": "owner"}]
+    d = constitution.check_approval("standard", "agent:forge", approvers)
+    assert d.approvers == ("y",)
+    assert not constitution.check_approval("elevated", "agent:forge", approvers).allowed
 
 
 def test_one_human_many_times_is_still_one(constitution: Constitution) -> None:

@@ -47,7 +47,7 @@ rejection(a) := "no identity" if {
 } else := "the author or its principal cannot approve its own proposal" if {
 	approver_id(a) in author_ids
 } else := "agents can never approve" if {
-	"agent" in approver_role_set(a)
+	approver_id(a) in agent_identities
 } else := "agents can never approve" if {
 	startswith(approver_id(a), "agent:")
 } else := "agents can never approve" if {
@@ -59,6 +59,17 @@ rejection(a) := "no identity" if {
 }
 
 eligible_role(a) if count(approver_role_set(a) & approver_roles[requested_class]) > 0
+
+# An identity listed with role `agent` anywhere is an agent everywhere in this check.
+agent_identities contains approver_id(a) if {
+	some a in approvers
+	"agent" in approver_role_set(a)
+}
+
+agent_identities contains approver_id(a) if {
+	some a in approvers
+	object.get(a, "principal_kind", "human") != "human"
+}
 
 counted contains id if {
 	some a in approvers

@@ -1,4 +1,8 @@
-"""One contract, every backend: local always; OpenBao when FRACTALOPS_OPENBAO_ADDR points at a server."""
+"""One contract, every backend: local always; OpenBao when FRACTALOPS_OPENBAO_ADDR points at a server.
+
+`openbao-kv2-stub` runs the OpenBao backend (hvac) against a 127.0.0.1 stub of the KV v2 HTTP API
+(`_kv2_stub.py`), so its wire calls are exercised even where no OpenBao server exists.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,23 @@ import pytest
 from fractalops.armory.secrets import LocalSecretBackend, SecretBackend, open_secret_backend, parse_secret_ref
 from fractalops.errors import SecretError, SecretNotFoundError
 
+from ._kv2_stub import running_kv2_stub
+
 _OPENBAO_SKIP = "no OpenBao server package exists on this machine; set FRACTALOPS_OPENBAO_ADDR (+ token) to run"
 
 
-@pytest.fixture(params=["local", "openbao"])
+@pytest.fixture(params=["local", "openbao-kv2-stub", "openbao"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SecretBackend, str]]:
     """(backend, a unique path prefix so runs against a shared server never collide)."""
     prefix = f"fractalops-test/{uuid.uuid4().hex[:12]}"
     if request.param == "local":
         yield LocalSecretBackend(tmp_path / "secrets" / "local.json"), prefix
+        return
+    if request.param == "openbao-kv2-stub":
+        from fractalops.armory.secrets import OpenBaoSecretBackend
+
+        with running_kv2_stub() as (addr, stub):
+            yield OpenBaoSecretBackend(addr, role_id=stub.role_id, secret_id=stub.secret_id), prefix
         return
     addr = os.environ.get("FRACTALOPS_OPENBAO_ADDR")
     if not addr:
@@ -158,3 +170,29 @@ def test_openbao_without_credentials_is_a_clear_error(monkeypatch: pytest.Monkey
     monkeypatch.delenv("FRACTALOPS_OPENBAO_ROLE_ID", raising=False)
     with pytest.raises(SecretError, match="FRACTALOPS_OPENBAO_TOKEN"):
         open_secret_backend()
+
+
+def test_openbao_bad_credentials_are_clear_errors() -> None:
+    from fractalops.armory.secrets import OpenBaoSecretBackend
+
+    with running_kv2_stub() as (addr, _stub):
+        with pytest.raises(SecretError, match="AppRole login failed"):
+            OpenBaoSecretBackend(addr, role_id="role-1", secret_id="wrong")
+        bad = OpenBaoSecretBackend(addr, token="not-the-token")
+        with pytest.raises(SecretError, match="not valid"):
+            bad.ping()
+        with pytest.raises(SecretError, match="reading kv/a failed") as info:
+            bad.get("openbao://kv/a#b")
+        assert not isinstance(info.value, SecretNotFoundError)
+        assert "not-the-token" not in str(info.value)
+
+
+def test_openbao_delete_last_field_removes_the_secret() -> None:
+    from fractalops.armory.secrets import OpenBaoSecretBackend
+
+    with running_kv2_stub() as (addr, stub):
+        b = OpenBaoSecretBackend(addr, token=stub.token)
+        b.put("openbao://kv/app/db#password", "pw-123456")
+        assert stub.store == {("kv", "app/db"): {"password": "pw-123456"}}
+        b.delete("openbao://kv/app/db#password")
+        assert stub.store == {} and b.list_refs() == []
