@@ -1,4 +1,4 @@
-"""The Claude Code CLI adapter: `claude -p <prompt> --output-format stream-json --verbose`.
+"""The Claude Code CLI adapter: `claude -p --output-format stream-json --verbose ... -- <prompt>`.
 
 Measured with claude 2.1.328 against a scripted `/v1/messages` server:
 - It has no `--cwd`: the process cwd is the working directory (the prompt's environment section says
@@ -71,18 +71,19 @@ class ClaudeAdapter:
     """Lets the agent edit files in its cwd without prompting; it never prompts in `-p` mode anyway."""
 
     def build_argv(self, asset: Any, task: Any, workspace: Any) -> list[str]:
-        """`claude -p <prompt> --output-format stream-json --verbose --permission-mode acceptEdits [--model M]`.
+        """`claude -p --output-format stream-json --verbose --permission-mode acceptEdits [--model M] -- <prompt>`.
 
         Start it with cwd = the workspace (Claude Code has no `--cwd`). The model comes from the asset's plain
         env `CLAUDE_MODEL` or `ANTHROPIC_MODEL`.
         """
-        argv = [executable(asset, "claude"), "-p", task_prompt(task), "--output-format", "stream-json",
-                "--verbose", "--permission-mode", self.permission_mode]
+        argv = [executable(asset, "claude"), "-p", "--output-format", "stream-json", "--verbose",
+                "--permission-mode", self.permission_mode]
         env = plain_env(asset)
         model = next((env[name] for name in _MODEL_ENV if env.get(name)), None)
         if model:
             argv += ["--model", model]
-        return argv
+        # `--` so a prompt that starts with "-" is never read as an option.
+        return [*argv, "--", task_prompt(task)]
 
     def build_env(self, asset: Any, task: Any, workspace: Any) -> dict[str, str]:
         """Env to add to the scrubbed environment: `CLAUDE_ENV` plus a private `CLAUDE_CONFIG_DIR` beside the

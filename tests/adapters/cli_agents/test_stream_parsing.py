@@ -102,9 +102,9 @@ def test_argv_shapes(tmp_path: Path) -> None:
 
     claude = RuntimeAsset(asset_id="a", role="a", kind="claude", command=["claude"],
                           env={"ANTHROPIC_MODEL": "claude-x"})
-    argv = ClaudeAdapter().build_argv(claude, AdapterTask(intent="i", prompt="do it"), ws)
-    assert argv == ["claude", "-p", "do it", "--output-format", "stream-json", "--verbose",
-                    "--permission-mode", "acceptEdits", "--model", "claude-x"]
+    argv = ClaudeAdapter().build_argv(claude, AdapterTask(intent="i", prompt="--do it"), ws)
+    assert argv == ["claude", "-p", "--output-format", "stream-json", "--verbose",
+                    "--permission-mode", "acceptEdits", "--model", "claude-x", "--", "--do it"]
     env = ClaudeAdapter().build_env(claude, task, ws)
     assert env["CLAUDE_CODE_MAX_RETRIES"] == "0" and env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
     assert not Path(env["CLAUDE_CONFIG_DIR"]).is_relative_to(ws)
