@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fractalops.errors import WarehouseOwnedError
+from fractalops.errors import WarehouseError, WarehouseOwnedError
 from fractalops.planes.warehouse import close_warehouse, get_warehouse, open_warehouse, warehouse_dir
 from fractalops.planes.warehouse._engine import open_chdb_path
 
@@ -70,3 +70,24 @@ def test_warehouse_dir_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("FRACTALOPS_DATA_DIR", str(tmp_path / "other-data"))
     assert get_warehouse() is wh  # the shared path did not change
     close_warehouse()
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("ftp://warehouse.example/db", "not an http"),
+        ("http://default:s3cret@127.0.0.1:1/db", r"cannot open ClickHouse at http://default:\*\*\*@127\.0\.0\.1:1/db"),
+    ],
+)
+def test_server_url_errors_are_warehouse_errors_without_the_password(url: str, match: str) -> None:
+    with pytest.raises(WarehouseError, match=match) as info:
+        open_warehouse(url=url)
+    assert "s3cret" not in str(info.value)
+
+
+def test_env_url_selects_the_server_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRACTALOPS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FRACTALOPS_CLICKHOUSE_URL", "http://127.0.0.1:1/db")
+    with pytest.raises(WarehouseError, match="ClickHouse at http://127.0.0.1:1/db"):
+        get_warehouse()
+    assert open_chdb_path() is None and not (tmp_path / "warehouse").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -163,3 +164,36 @@ def test_hundred_thousand_events_insert(warehouse: Warehouse) -> None:
     assert warehouse.query("SELECT sum(JSONExtractUInt(attrs, 'i')) AS s FROM events")[0]["s"] == (
         sum(range(100_000)) - 777
     )
+
+
+def test_concurrent_writers_in_one_process(warehouse: Warehouse) -> None:
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for batch in range(10):
+                warehouse.insert_events([_event(worker * 1000 + batch * 10 + i) for i in range(10)])
+                warehouse.record_proof_fact(**_proof(thread_id=f"th-{worker}", proposal_id=f"p-{batch}"))
+                warehouse.query("SELECT count() FROM events")
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert warehouse.table_counts()["events"] == 400
+    assert warehouse.table_counts()["proof_facts"] == 40
+
+
+def test_steward_rows_land_without_quarantine(warehouse: Warehouse, tmp_path) -> None:
+    sample = pytest.importorskip("fractalops.planes.steward.sample")
+    run = pytest.importorskip("fractalops.planes.steward.run")
+    project = sample.write_sample_project(tmp_path / "project", datasets=6)
+    result = run.run_steward(project, tmp_path / "data", warehouse)
+    assert result.warehouse_report_id
+    counts = warehouse.table_counts()
+    assert counts["steward_reports"] == 1 and counts["quarantine"] == 0
+    assert counts["events"] == result.events > 0
