@@ -16,6 +16,8 @@ def _git(cwd: Path, *args: str) -> str:
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "data"
     monkeypatch.setenv("FRACTALOPS_DATA_DIR", str(d))
+    for name in ("FRACTALOPS_OPENBAO_ADDR", "FRACTALOPS_ARMORY"):
+        monkeypatch.delenv(name, raising=False)
     return d
 
 
