@@ -76,6 +76,18 @@ class Decision:
     detail: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """The raw policy output document."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON for state, interrupts and evidence (no `detail`)."""
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "approval_class": self.approval_class,
+            "required": self.required,
+            "missing": self.missing,
+            "approvers": list(self.approvers),
+            "rejected": [{"identity": i, "role": r, "why": w} for i, r, w in self.rejected],
+        }
+
 
 def _file_path(item: Any) -> Any:
     if isinstance(item, Mapping) and "path" in item:

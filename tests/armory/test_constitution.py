@@ -239,3 +239,5 @@ def test_an_identity_listed_as_agent_never_counts(constitution: Constitution) ->
 def test_one_human_many_times_is_still_one(constitution: Constitution) -> None:
     d = constitution.check_approval("elevated", "agent:forge", [{"identity": "alice", "role": "owner"}] * 5)
     assert not d.allowed and d.approvers == ("alice",) and d.missing == 1
+    assert d.to_dict() == {"allowed": False, "reason": d.reason, "approval_class": "elevated", "required": 2,
+                           "missing": 1, "approvers": ["alice"], "rejected": []}

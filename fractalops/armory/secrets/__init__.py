@@ -4,7 +4,7 @@ from fractalops.armory.secrets.backend import SecretBackend, open_secret_backend
 from fractalops.armory.secrets.local import LocalSecretBackend
 from fractalops.armory.secrets.redact import MIN_REDACT_LEN, Redactor, StreamRedactor
 from fractalops.armory.secrets.refs import SCHEME, SecretRef, parse_secret_ref
-from fractalops.armory.secrets.resolve import SecretEnv, resolve_asset_secrets
+from fractalops.armory.secrets.resolve import SecretEnv, missing_secret_refs, resolve_asset_secrets
 
 __all__ = [
     "SCHEME",
@@ -17,6 +17,7 @@ __all__ = [
     "open_secret_backend",
     "SecretEnv",
     "resolve_asset_secrets",
+    "missing_secret_refs",
     "Redactor",
     "StreamRedactor",
 ]

@@ -9,7 +9,7 @@ from fractalops.armory.secrets.backend import SecretBackend
 from fractalops.armory.secrets.refs import parse_secret_ref
 from fractalops.errors import AccessBlockedError, SecretNotFoundError
 
-__all__ = ["SecretEnv", "resolve_asset_secrets"]
+__all__ = ["SecretEnv", "missing_secret_refs", "resolve_asset_secrets"]
 
 
 class _HasSecrets(Protocol):
@@ -48,3 +48,18 @@ def resolve_asset_secrets(asset: _HasSecrets, backend: SecretBackend) -> SecretE
             missing=missing,
         )
     return resolved
+
+
+def missing_secret_refs(asset: _HasSecrets, backend: SecretBackend) -> list[str]:
+    """The refs of `asset` the backend lacks (sorted), for a launch-contract check; values are discarded.
+
+    An empty list means `resolve_asset_secrets` will succeed (barring a later change or outage).
+    """
+    missing: list[str] = []
+    for ref_text in sorted(set(asset.secrets.values())):
+        ref = parse_secret_ref(ref_text)
+        try:
+            backend.get(ref)
+        except SecretNotFoundError:
+            missing.append(str(ref))
+    return missing

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from fractalops.armory import load_armory
-from fractalops.armory.secrets import LocalSecretBackend, Redactor, resolve_asset_secrets
+from fractalops.armory.secrets import LocalSecretBackend, Redactor, missing_secret_refs, resolve_asset_secrets
 from fractalops.errors import AccessBlockedError
 
 
@@ -35,3 +35,11 @@ def test_missing_refs_block_access_naming_every_ref_and_the_fix(tmp_path: Path) 
 
 def test_asset_without_secrets_resolves_to_empty(tmp_path: Path) -> None:
     assert resolve_asset_secrets(load_armory().asset("workspace.default"), LocalSecretBackend(tmp_path / "s")) == {}
+
+
+def test_missing_secret_refs_for_launch_contract_checks(tmp_path: Path) -> None:
+    backend = LocalSecretBackend(tmp_path / "s.json")
+    claude = load_armory().asset("claude.default")
+    assert missing_secret_refs(claude, backend) == ["openbao://kv/fractalops/anthropic#api_key"]
+    backend.put("openbao://kv/fractalops/anthropic#api_key", "sk-ant-xyz")
+    assert missing_secret_refs(claude, backend) == []
