@@ -22,6 +22,7 @@ if [[ "$(installed_version @openai/codex)" == "${CODEX_PKG##*@}" \
   exit 0
 fi
 
+command -v npm >/dev/null || { echo "npm not found: install Node.js (>= 20) and npm, then re-run $0" >&2; exit 1; }
 mkdir -p "$prefix"
 [[ -f "$prefix/package.json" ]] || echo '{"name": "fractalops-cli-agents", "private": true}' > "$prefix/package.json"
 npm install --prefix "$prefix" --no-audit --no-fund --save-exact "$CODEX_PKG" "$CLAUDE_PKG"

@@ -28,6 +28,7 @@ from fractalops.adapters._stream_events import (
     task_prompt,
     workspace_dir,
 )
+from fractalops.errors import ConfigError
 
 __all__ = ["CODEX_PROVIDER_ID", "CodexAdapter", "last_message_file"]
 
@@ -35,6 +36,7 @@ CODEX_PROVIDER_ID = "fractalops"
 """The `model_providers.<id>` the adapter defines when the asset sets `CODEX_BASE_URL`."""
 
 _AUTH_ENV = "CODEX_API_KEY"
+_SANDBOXES = ("workspace-write", "read-only")
 
 
 def last_message_file(workspace: Any) -> Path:
@@ -77,8 +79,12 @@ class CodexAdapter:
         wdir = workspace_dir(workspace)
         self._last_message = last_message_file(workspace)
         self._last_message.unlink(missing_ok=True)
+        sandbox = env.get("CODEX_SANDBOX", "workspace-write")
+        if sandbox not in _SANDBOXES:
+            raise ConfigError(f"asset {getattr(asset, 'asset_id', '?')!r}: CODEX_SANDBOX={sandbox!r} is not allowed; "
+                              f"use one of {', '.join(_SANDBOXES)} (the harness never runs codex unsandboxed)")
         argv = [executable(asset, "codex"), "exec", "--json", "--color", "never", "--ephemeral",
-                "--ignore-user-config", "-s", env.get("CODEX_SANDBOX", "workspace-write"),
+                "--ignore-user-config", "-s", sandbox,
                 "--skip-git-repo-check", "-C", str(wdir), "-o", str(self._last_message),
                 # workspace-write also opens /tmp and $TMPDIR by default, where the target repo may live.
                 "-c", "sandbox_workspace_write.exclude_slash_tmp=true",

@@ -130,3 +130,13 @@ def test_missing_credentials_are_auth_failures_but_network_errors_are_not() -> N
     refused = ('{"type":"result","subtype":"success","is_error":true,"result":"API Error: Connection refused '
                '— a firewall or proxy may be blocking it (ECONNREFUSED)"}')
     assert _classify(claude, refused) is None
+
+
+def test_codex_refuses_an_unsandboxed_asset(tmp_path: Path) -> None:
+    from fractalops.armory.assets import RuntimeAsset
+    from fractalops.errors import ConfigError
+
+    asset = RuntimeAsset(asset_id="c", role="c", kind="codex", command=["codex"],
+                         env={"CODEX_SANDBOX": "danger-full-access"})
+    with pytest.raises(ConfigError, match="CODEX_SANDBOX"):
+        CodexAdapter().build_argv(asset, AdapterTask(intent="i"), tmp_path)
