@@ -144,7 +144,7 @@ def _statements(masked: str) -> list[tuple[int, str]]:
     return result
 
 
-def _balanced(text: str, open_at: int) -> int:
+def _balanced(text: str, open_at: int, base: int = 0) -> int:
     depth = 0
     for i in range(open_at, len(text)):
         if text[i] == "(":
@@ -153,7 +153,7 @@ def _balanced(text: str, open_at: int) -> int:
             depth -= 1
             if depth == 0:
                 return i
-    raise _Error(open_at, "unbalanced parentheses: this '(' is never closed")
+    raise _Error(base + open_at, "unbalanced parentheses: this '(' is never closed")
 
 
 def _split_top(text: str, base: int) -> list[tuple[int, str]]:
@@ -181,7 +181,7 @@ def _table(name: str, rest: str, rest_at: int, line: int) -> DdlDataset:
         return ds
     if not body.startswith("("):
         raise _Error(body_at, f"CREATE TABLE {ds.name} has no column list '(...)'")
-    close = _balanced(body, 0)
+    close = _balanced(body, 0, body_at)
     pk: set[str] = set()
     for off, raw in _split_top(body[1:close], body_at + 1):
         item = raw.strip()
@@ -262,7 +262,7 @@ def _view(name: str, rest: str, rest_at: int, line: int) -> DdlDataset:
     body_at = rest_at + len(rest) - len(body)
     declared: list[str] = []
     if body.startswith("("):
-        close = _balanced(body, 0)
+        close = _balanced(body, 0, body_at)
         declared = [_ident(p) for _o, p in _split_top(body[1:close], 0) if p.strip()]
         body = body[close + 1:].lstrip()
     m = re.match(r"^(?:WITH\s*\([^)]*\)\s*)?AS\s+(?P<q>.*)$", body, re.I | re.S)
