@@ -1,0 +1,42 @@
+# FractalOps Harness — two commands: `make dev` (server + demo thread) and `make test` (the whole suite).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 2024
+export FRACTALOPS_DATA_DIR ?= $(CURDIR)/.fractalops
+
+.PHONY: dev test install install-test system-deps cli-agents lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Start the LangGraph server with the squad on embedded defaults and a demo thread waiting for approval.
+dev: install
+	$(VENV)/bin/fractalops serve --port $(PORT) --demo
+
+## Debian packages the tests need (git, Chromium for browser tests, Node.js/npm for the CLI agents).
+system-deps:
+	@missing=""; for p in git:git chromium:chromium npm:npm; do command -v $${p%%:*} >/dev/null || missing="$$missing $${p##*:}"; done; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+
+cli-agents: system-deps
+	bash scripts/install-cli-agents.sh
+
+## Install everything the tests need, then run the whole suite.
+test: install cli-agents
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check fractalops tests benchmarks
+
+bench: install
+	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .fractalops .pytest_cache
