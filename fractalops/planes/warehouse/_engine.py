@@ -114,21 +114,34 @@ def _with_database(what: str, database: str | None, **kwargs: object) -> Client:
         bootstrap.close()
 
 
-def open_chdb_client(path: Path, database: str | None) -> Client:
-    """A clickhouse-connect client on the embedded engine at `path` (call `lease_chdb_path` first)."""
+def _readonly(what: str, database: str | None, **kwargs: object) -> Client:
+    # readonly=2: no writes or DDL, but per-query settings (final=1) stay allowed. A separate client because
+    # a per-query readonly on the writer's chdb handle can stick to its session when a query fails.
+    return _connect(what, database=database or None, settings={"readonly": 2}, **kwargs)
+
+
+def open_chdb_client(path: Path, database: str | None, *, readonly: bool = False) -> Client:
+    """A clickhouse-connect client on the embedded engine at `path` (call `lease_chdb_path` first).
+
+    The writer (readonly=False) creates `database` if missing; open it before the read-only client.
+    """
     path.mkdir(parents=True, exist_ok=True)
-    return _with_database(f"the embedded warehouse at {path}", database, dsn=f"chdb://{os.path.realpath(path)}")
+    what, dsn = f"the embedded warehouse at {path}", f"chdb://{os.path.realpath(path)}"
+    return _readonly(what, database, dsn=dsn) if readonly else _with_database(what, database, dsn=dsn)
 
 
-def open_server_client(url: str, database: str | None) -> Client:
-    """A clickhouse-connect HTTP client for `url` (`http://user:pass@host:8123/db`)."""
+def open_server_client(url: str, database: str | None, *, readonly: bool = False) -> Client:
+    """A clickhouse-connect HTTP client for `url` (`http://user:pass@host:8123/db`); see `open_chdb_client`."""
     if not url.startswith(("http://", "https://", "clickhouse://", "clickhouse+http://")):
         raise WarehouseError(
             f"FRACTALOPS_CLICKHOUSE_URL {redact_url(url)!r} is not an http(s) ClickHouse URL; "
             f"expected e.g. http://user:pass@host:8123/db"
         )
     # No server-side session: concurrent queries from the server's threads would collide on one session id.
-    return _with_database(f"ClickHouse at {redact_url(url)}", database, dsn=url, autogenerate_session_id=False)
+    what = f"ClickHouse at {redact_url(url)}"
+    if readonly:
+        return _readonly(what, database, dsn=url, autogenerate_session_id=False)
+    return _with_database(what, database, dsn=url, autogenerate_session_id=False)
 
 
 def redact_url(url: str) -> str:

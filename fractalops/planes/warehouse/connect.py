@@ -54,17 +54,27 @@ def open_warehouse(data_dir: Path | None = None, url: str | None = None, *, data
         url = clickhouse_url()
     if url:
         client = open_server_client(url, database)
-        warehouse = Warehouse(client, backend="server", location=redact_url(url),
+        try:
+            reader = open_server_client(url, database, readonly=True)
+        except BaseException:
+            client.close()
+            raise
+        warehouse = Warehouse(client, reader, backend="server", location=redact_url(url),
                               database=database or client.database or "default")
     else:
         path = data_dir.expanduser().resolve() / "warehouse" if data_dir else warehouse_dir()
         release = lease_chdb_path(path)
         try:
             client = open_chdb_client(path, database)
+            try:
+                reader = open_chdb_client(path, database, readonly=True)
+            except BaseException:
+                client.close()
+                raise
         except BaseException:
             release()
             raise
-        warehouse = Warehouse(client, backend="chdb", location=str(path), database=database or "default",
+        warehouse = Warehouse(client, reader, backend="chdb", location=str(path), database=database or "default",
                               on_close=release)
     if migrate:
         try:

@@ -79,9 +79,10 @@ def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
 class Warehouse:
     """One open warehouse (embedded chdb or a ClickHouse server). Thread-safe; close it when done."""
 
-    def __init__(self, client: Client, *, backend: Backend, location: str, database: str,
+    def __init__(self, client: Client, reader: Client, *, backend: Backend, location: str, database: str,
                  on_close: Callable[[], None] | None = None) -> None:
         self._client = client
+        self._reader = reader
         self._on_close = on_close
         self._lock = threading.RLock()
         self._closed = False
@@ -107,10 +108,10 @@ class Warehouse:
         """True after `close()`."""
         return self._closed
 
-    def _live(self) -> Client:
+    def _live(self, *, reader: bool = False) -> Client:
         if self._closed:
             raise WarehouseError(f"{self!r} is closed; open it again with open_warehouse() or get_warehouse()")
-        return self._client
+        return self._reader if reader else self._client
 
     def _command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
         try:
@@ -272,10 +273,13 @@ class Warehouse:
         return [_plain(r) for r in rows]
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a read query (server-side `{name:Type}` parameters); rows as dicts, deduplicated with FINAL."""
+        """Run a read-only query (`{name:Type}` parameters); rows as dicts, deduplicated with FINAL.
+
+        Runs on a read-only (`readonly=2`) connection: INSERT, DDL and DELETE are refused with a WarehouseError.
+        """
         try:
             with self._lock:
-                result = self._live().query(sql, parameters=dict(parameters or {}), settings={"final": 1})
+                result = self._live(reader=True).query(sql, parameters=dict(parameters or {}), settings={"final": 1})
                 return list(result.named_results())
         except ClickHouseError as exc:
             shown = " ".join(sql.split())[:200]
@@ -290,7 +294,10 @@ class Warehouse:
                 return
             self._closed = True
             try:
-                self._client.close()
+                self._reader.close()
             finally:
-                if self._on_close is not None:
-                    self._on_close()
+                try:
+                    self._client.close()
+                finally:
+                    if self._on_close is not None:
+                        self._on_close()

@@ -93,7 +93,7 @@ def migrate(as_json: JsonFlag = False) -> None:
 @app.command("query")
 def query(sql: Annotated[str, typer.Argument(help="SQL; reads see deduplicated rows (FINAL).")],
           as_json: JsonFlag = False) -> None:
-    """Run SQL against the warehouse and print the rows."""
+    """Run read-only SQL against the warehouse and print the rows (writes go through the typed API)."""
     with _opened(as_json) as warehouse:
         rows = warehouse.query(sql)
     if as_json:

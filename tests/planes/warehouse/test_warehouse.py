@@ -197,3 +197,15 @@ def test_steward_rows_land_without_quarantine(warehouse: Warehouse, tmp_path) ->
     counts = warehouse.table_counts()
     assert counts["steward_reports"] == 1 and counts["quarantine"] == 0
     assert counts["events"] == result.events > 0
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["DROP TABLE events", "INSERT INTO events (event_id) VALUES ('x')", "DELETE FROM proof_facts WHERE 1",
+     "SELECT 1 SETTINGS readonly = 0"],
+)
+def test_query_is_read_only_and_leaves_the_writer_usable(warehouse: Warehouse, sql: str) -> None:
+    with pytest.raises(WarehouseError, match="readonly|READONLY"):
+        warehouse.query(sql)
+    assert warehouse.insert_events([_event(1)]) == 1
+    assert warehouse.table_counts()["events"] == 1
