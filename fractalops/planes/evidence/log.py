@@ -211,9 +211,11 @@ class ChronicleLog:
         """Append a batch of JSON objects with a single write and a single fsync."""
         bodies = []
         for position, entry in enumerate(entries):
-            if not isinstance(entry, Mapping):
-                raise EvidenceError(f"evidence entry #{position} of the batch must be a JSON object (dict)")
-            bodies.append(canonical_json(dict(entry), what=f"evidence entry #{position} of the batch"))
+            if type(entry) is not dict:
+                if not isinstance(entry, Mapping):
+                    raise EvidenceError(f"evidence entry #{position} of the batch must be a JSON object (dict)")
+                entry = dict(entry)
+            bodies.append(canonical_json(entry, what=f"evidence entry #{position} of the batch"))
         if not bodies:
             return []
         fd = self._writer_fd()
@@ -221,18 +223,20 @@ class ChronicleLog:
             self._catch_up()
             self._refuse_if_corrupt()
             hashes = [leaf_hash(body) for body in bodies]
-            lines = [h.hex().encode("ascii") + b" " + body + b"\n" for h, body in zip(hashes, bodies, strict=True)]
-            data = b"".join(lines)
-            self._write_all(fd, data)
+            hexes = [h.hex() for h in hashes]
+            lines = [x.encode("ascii") + b" " + body + b"\n" for x, body in zip(hexes, bodies, strict=True)]
+            self._write_all(fd, b"".join(lines))
             os.fsync(fd)
             first = len(self._tree)
             offset = self._end
-            for h, line in zip(hashes, lines, strict=True):
-                self._offsets.append(offset)
+            offsets = self._offsets
+            for line in lines:
+                offsets.append(offset)
                 offset += len(line)
-                self._tree.append(h)
+            self._tree.extend(hashes)
             self._end = offset
-        return [EvidenceRef(self.name, first + i, h.hex()) for i, h in enumerate(hashes)]
+        make = EvidenceRef._trusted
+        return [make(self.name, first + i, x) for i, x in enumerate(hexes)]
 
     def checkpoint(self) -> SignedCheckpoint:
         """Sign the current head (log name, size, root, timestamp) and store the checkpoint."""

@@ -71,9 +71,17 @@ class MerkleTree:
         return len(levels[0]) - 1
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
-        """Add many leaf hashes in order."""
-        for h in leaf_hashes:
-            self.append(h)
+        """Add many leaf hashes in order, hashing each new complete pair once, level by level."""
+        new = list(leaf_hashes)
+        level, levels, sha256 = 0, self._levels, hashlib.sha256
+        while new:
+            if level == len(levels):
+                levels.append([])
+            row = levels[level]
+            first = len(row) // 2 * 2  # an odd leftover pairs with the first new hash
+            row.extend(new)
+            new = [sha256(b"\x01" + row[i] + row[i + 1]).digest() for i in range(first, len(row) - 1, 2)]
+            level += 1
 
     def subtree_hash(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]); O(log n) when the range comes from the RFC 6962 recursion."""

@@ -63,6 +63,15 @@ class EvidenceRef:
     def __str__(self) -> str:
         return self.uri
 
+    @classmethod
+    def _trusted(cls, log: str, index: int, leaf_hash: str) -> EvidenceRef:
+        """Build a ref from values the log itself just produced (skips re-validation on the hot path)."""
+        ref = object.__new__(cls)
+        object.__setattr__(ref, "log", log)
+        object.__setattr__(ref, "index", index)
+        object.__setattr__(ref, "leaf_hash", leaf_hash)
+        return ref
+
 
 @dataclass(frozen=True, slots=True)
 class ArtifactRef:

@@ -130,10 +130,16 @@ def test_rewritten_entry_with_matching_hash_is_caught_by_the_checkpoint(populate
 
 
 def test_key_problems_are_first_bad_zero(populated: ChronicleLog) -> None:
-    _flip(populated.root / "keys" / "ed25519.key", 3, 0x01)
+    key = populated.root / "keys" / "ed25519.key"
+    data = bytearray(key.read_bytes())
+    data[3] = ord("0") if data[3] != ord("0") else ord("1")  # still valid hex: a different private key
+    key.write_bytes(bytes(data))
     result = populated.verify()
     assert (result.ok, result.first_bad) == (False, 0)
     assert "does not derive" in (result.reason or "")
+    data[3] = ord("g")
+    key.write_bytes(bytes(data))
+    assert "is corrupt" in (populated.verify().reason or "")
 
 
 def test_deleted_keys_are_reported(populated: ChronicleLog) -> None:
