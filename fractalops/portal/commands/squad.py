@@ -144,6 +144,19 @@ def register(app: typer.Typer) -> None:
         _show(thread_id, as_json)
 
     @app.command()
+    def resume(thread_id: str, as_json: JsonFlag = False) -> None:
+        """Continue a thread from its last checkpoint (e.g. after a crash or restart)."""
+        client = sdk()
+        state = call(client.threads.get_state, thread_id, as_json=as_json)
+        if state.get("interrupts"):
+            fail(f"thread {thread_id} is waiting for a decision: use approve / reject / edit", as_json)
+        if not state.get("next"):
+            fail(f"thread {thread_id} has nothing left to run; launch new work with `fractalops run --thread`", as_json)
+        created = call(client.runs.create, thread_id, ASSISTANT, input=None, as_json=as_json)
+        call(client.runs.join, thread_id, created["run_id"], as_json=as_json)
+        _show(thread_id, as_json)
+
+    @app.command()
     def approve(thread_id: str, as_json: JsonFlag = False) -> None:
         """Approve every action waiting on the thread (each approval binds to the hash you were shown)."""
         _, actions = _pending(thread_id, as_json)
