@@ -12,7 +12,7 @@ Decision inputs and outputs (plain JSON):
 output one of the class names. Rules: kinds `constitution_change`, `secret_rotation`, `access_grant` →
 restricted; `infra_change`, `deploy`, `dependency_change` → elevated; files under `.github/`, `infra/`,
 `deploy/`, CI/build files, secret-ish names, `*.rego`, `armory.yaml` or `fractalops/armory/`, absolute or
-`..` paths, or a target naming prod/infra/secrets → at least elevated; `workspace_patch`/`docs_patch`
+`..` paths, or a target naming prod/infra/secrets/constitution as a word → at least elevated; `workspace_patch`/`docs_patch`
 touching only docs/tests/markdown → routine; everything else (`workspace_patch`, `ontology_mapping`, …)
 → standard. `risk` (low/medium/high/critical or a class name) only ever raises; unknown risk → elevated.
 

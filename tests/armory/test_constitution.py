@@ -35,6 +35,8 @@ def constitution() -> Constitution:
         ({"kind": "workspace_patch", "files": ["fractalops/armory/armory.yaml"]}, "elevated"),
         ({"kind": "workspace_patch", "files": ["../outside.txt"]}, "elevated"),
         ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "production"}, "elevated"),
+        ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "env:prod"}, "elevated"),
+        ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "repo:reproducer"}, "standard"),
         ({"kind": "workspace_patch", "files": "docs/a.md"}, "elevated"),
         ({"kind": "workspace_patch", "files": ["docs/a.md", 7]}, "elevated"),
         ({"kind": "constitution_change", "files": ["docs/a.md"]}, "restricted"),

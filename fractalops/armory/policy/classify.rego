@@ -101,10 +101,8 @@ class_ranks contains 2 if {
 	count(files) != count(raw_files)
 }
 
-class_ranks contains 2 if {
-	some word in {"prod", "production", "infra", "secrets", "constitution"}
-	contains(target, word)
-}
+# A target naming production, infra, secrets or the constitution (as a word, e.g. `env:prod`).
+class_ranks contains 2 if regex.match(`(^|[^a-z0-9])(prod|production|infra|infrastructure|secrets?|constitution)([^a-z0-9]|$)`, target)
 
 class_ranks contains risk_rank[lower(proposal.risk)] if is_string(proposal.risk)
 
