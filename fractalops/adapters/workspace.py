@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,6 +80,16 @@ class Workspace:
         return (self._diff(env, "--binary", "--full-index") if files else ""), files
 
 
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _target_lock(top: Path) -> threading.Lock:
+    # Worktree add/remove/prune on one repo from several threads race on `.git/worktrees`; serialize them.
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(top, threading.Lock())
+
+
 def _resolve_target(target: Path) -> Path:
     target = Path(target).expanduser().resolve()
     if not target.is_dir():
@@ -114,11 +125,12 @@ def isolated_workspace(
     top = _resolve_target(target)
     base_commit = _resolve_base(top, base)
     scratch = Path(tempfile.mkdtemp(prefix="fractalops-ws-", dir=root)).resolve()
-    path = scratch / "checkout"
+    path = scratch / scratch.name  # a unique basename: git names `.git/worktrees/<basename>` after it
     added = False
     try:
         if mode == "isolated_worktree":
-            git(top, "worktree", "add", "--detach", "--quiet", str(path), base_commit)
+            with _target_lock(top):
+                git(top, "worktree", "add", "--detach", "--quiet", str(path), base_commit)
             added = True
         else:
             git(scratch, "clone", "--quiet", "--shared", "--no-checkout", "--no-tags", str(top), str(path))
@@ -126,7 +138,9 @@ def isolated_workspace(
         yield Workspace(path=path, target=top, base_commit=base_commit, mode=mode, _scratch=scratch)
     finally:
         if added:
-            git(top, "worktree", "remove", "--force", "--force", str(path), check=False)
+            with _target_lock(top):
+                git(top, "worktree", "remove", "--force", "--force", str(path), check=False)
         shutil.rmtree(scratch, ignore_errors=True)
         if added:
-            git(top, "worktree", "prune", check=False)
+            with _target_lock(top):
+                git(top, "worktree", "prune", check=False)

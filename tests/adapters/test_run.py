@@ -180,3 +180,21 @@ def test_isolated_copy_mode(target_repo: Path, git_cmd) -> None:
     assert run.changed_files == ["copy.txt"]
     assert not (target_repo / "copy.txt").exists()
     assert git_cmd(target_repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_concurrent_launches_on_one_target(target_repo: Path, git_cmd) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fractalops.armory.assets import load_armory
+
+    asset = load_armory().asset("workspace.default")
+
+    def one(i: int) -> list[str]:
+        task = AdapterTask(intent=f"t{i}", changes=[{"path": f"f{i}.txt", "content": f"{i}\n"}])
+        return run_asset(asset, task, target_repo).changed_files
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(one, range(8)))
+    assert results == [[f"f{i}.txt"] for i in range(8)]
+    assert git_cmd(target_repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+    assert git_cmd(target_repo, "status", "--porcelain") == ""
