@@ -6,8 +6,10 @@ Not public API: `fractalops.adapters.claude` and `fractalops.adapters.codex` are
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from fractalops.errors import AdapterError
 
 __all__ = [
+    "CLI_AGENTS_BIN_ENV",
     "EVENT_TEXT_CAP",
     "auth_failure_text",
     "clip",
@@ -27,6 +30,10 @@ __all__ = [
     "task_prompt",
     "workspace_dir",
 ]
+
+CLI_AGENTS_BIN_ENV = "FRACTALOPS_CLI_AGENTS_BIN"
+"""A directory holding `codex` / `claude` binaries to use when the asset names them bare and PATH lacks them."""
+_PROJECT_BIN = Path(__file__).resolve().parents[2] / ".cache" / "cli-agents" / "node_modules" / ".bin"
 
 EVENT_TEXT_CAP = 4000
 """Longest `text` a normalized event carries; the full output stays in the process result."""
@@ -99,12 +106,21 @@ def executable(asset: Any, default: str) -> str:
     """The program to run: the first word of the asset's `command`, else `default`.
 
     The rest of an asset's command template is ignored: the CLI adapters own their flags, because the
-    flags that work are pinned to the CLI version (e.g. codex 0.169 rejects `--full-auto`).
+    flags that work are pinned to the CLI version (e.g. codex 0.169 rejects `--full-auto`). A bare name that
+    is not on PATH resolves to the pinned project-local install (`CLI_AGENTS_BIN_ENV`, else
+    `<repo>/.cache/cli-agents/node_modules/.bin`, written by `scripts/install-cli-agents.sh`) when it is there.
     """
     command = getattr(asset, "command", None)
     if isinstance(command, str):
         command = shlex.split(command)
-    return str(command[0]) if command else default
+    program = str(command[0]) if command else default
+    if os.sep in program or shutil.which(program):
+        return program
+    for base in (os.environ.get(CLI_AGENTS_BIN_ENV), _PROJECT_BIN):
+        candidate = Path(base) / program if base else None
+        if candidate is not None and candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return program
 
 
 def task_prompt(task: Any) -> str:

@@ -140,3 +140,24 @@ def test_codex_refuses_an_unsandboxed_asset(tmp_path: Path) -> None:
                          env={"CODEX_SANDBOX": "danger-full-access"})
     with pytest.raises(ConfigError, match="CODEX_SANDBOX"):
         CodexAdapter().build_argv(asset, AdapterTask(intent="i"), tmp_path)
+
+
+def test_bare_program_resolves_to_the_pinned_install_only_when_not_on_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from fractalops.adapters._stream_events import CLI_AGENTS_BIN_ENV, executable
+
+    pinned, on_path = tmp_path / "pinned", tmp_path / "on_path"
+    for d in (pinned, on_path):
+        d.mkdir()
+    (pinned / "codex").write_text("#!/bin/sh\n")
+    (pinned / "codex").chmod(0o755)
+    monkeypatch.setenv(CLI_AGENTS_BIN_ENV, str(pinned))
+    monkeypatch.setenv("PATH", str(on_path))
+    asset = SimpleNamespace(command=["codex", "exec", "--full-auto", "{prompt}"])
+    assert executable(asset, "codex") == str(pinned / "codex")
+    (on_path / "codex").write_text("#!/bin/sh\n")
+    (on_path / "codex").chmod(0o755)
+    assert executable(asset, "codex") == "codex"  # PATH wins; the spawn looks it up there
+    assert executable(SimpleNamespace(command=["/opt/x/claude"]), "claude") == "/opt/x/claude"
