@@ -44,7 +44,8 @@ def open_secret_backend() -> SecretBackend:
 
     OpenBao auth: `FRACTALOPS_OPENBAO_TOKEN`, or AppRole via `FRACTALOPS_OPENBAO_ROLE_ID` and
     `FRACTALOPS_OPENBAO_SECRET_ID`; optional `FRACTALOPS_OPENBAO_NAMESPACE` and `FRACTALOPS_OPENBAO_MOUNTS`
-    (comma-separated KV v2 mounts that `list_refs` scans, default `kv`).
+    (comma-separated scopes that `list_refs` scans: a KV v2 mount, optionally with a path prefix, e.g.
+    `kv/fractalops`; default `kv`). Scope it to what the harness owns so reconcile-ssot's `unused` is meaningful.
     """
     addr = os.environ.get("FRACTALOPS_OPENBAO_ADDR", "").strip()
     if addr:

@@ -36,7 +36,8 @@ class OpenBaoSecretBackend:
     ) -> None:
         self.addr = addr.rstrip("/")
         self.namespace = namespace
-        self.mounts = tuple(mounts)
+        self.mounts = tuple(m.strip("/") for m in mounts if m.strip("/"))
+        """Scopes `list_refs` scans: a KV v2 mount, optionally with a path prefix (`kv` or `kv/fractalops`)."""
         self._client = hvac.Client(url=self.addr, token=token, namespace=namespace, timeout=timeout_s)
         if role_id:
             try:
@@ -105,8 +106,9 @@ class OpenBaoSecretBackend:
 
     def list_refs(self) -> list[SecretRef]:
         refs: list[SecretRef] = []
-        for mount in self.mounts:
-            for path in self._walk(mount, ""):
+        for scope in self.mounts:
+            mount, _, prefix = scope.partition("/")
+            for path in self._walk(mount, f"{prefix}/" if prefix else ""):
                 fields = self._read_fields(SecretRef(mount=mount, path=path, field="_"))
                 refs.extend(SecretRef(mount=mount, path=path, field=name) for name in sorted(fields or {}))
         return sorted(refs)

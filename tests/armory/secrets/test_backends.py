@@ -196,3 +196,15 @@ def test_openbao_delete_last_field_removes_the_secret() -> None:
         assert stub.store == {("kv", "app/db"): {"password": "pw-123456"}}
         b.delete("openbao://kv/app/db#password")
         assert stub.store == {} and b.list_refs() == []
+
+
+def test_openbao_list_scope_can_be_a_path_prefix() -> None:
+    from fractalops.armory.secrets import OpenBaoSecretBackend
+
+    with running_kv2_stub() as (addr, stub):
+        everything = OpenBaoSecretBackend(addr, token=stub.token)
+        everything.put("openbao://kv/fractalops/codex#api_key", "sk-1234")
+        everything.put("openbao://kv/other-team/db#password", "pw-1234")
+        scoped = OpenBaoSecretBackend(addr, token=stub.token, mounts=["kv/fractalops"])
+        assert [str(r) for r in scoped.list_refs()] == ["openbao://kv/fractalops/codex#api_key"]
+        assert len(everything.list_refs()) == 2
