@@ -46,6 +46,11 @@ def open_chdb_path() -> str | None:
 def lease_chdb_path(path: Path) -> Callable[[], None]:
     """Reserve this process's chdb engine for `path` (taking the owner lock); returns the release function."""
     global _engine
+    if "?" in str(path):
+        raise WarehouseError(
+            f"embedded warehouse path {path} contains '?', which chdb reads as the start of engine options; "
+            f"choose a data dir without '?' (FRACTALOPS_DATA_DIR or FRACTALOPS_WAREHOUSE_DIR)"
+        )
     real = os.path.realpath(path)
     with _state:
         if _engine is not None and _engine.path != real:
@@ -126,8 +131,9 @@ def open_chdb_client(path: Path, database: str | None, *, readonly: bool = False
     The writer (readonly=False) creates `database` if missing; open it before the read-only client.
     """
     path.mkdir(parents=True, exist_ok=True)
-    what, dsn = f"the embedded warehouse at {path}", f"chdb://{os.path.realpath(path)}"
-    return _readonly(what, database, dsn=dsn) if readonly else _with_database(what, database, dsn=dsn)
+    # Same engine as dsn="chdb:///<path>" (verified), but a path kwarg survives '#' and '%' in directory names.
+    what, where = f"the embedded warehouse at {path}", {"interface": "chdb", "path": os.path.realpath(path)}
+    return _readonly(what, database, **where) if readonly else _with_database(what, database, **where)
 
 
 def open_server_client(url: str, database: str | None, *, readonly: bool = False) -> Client:

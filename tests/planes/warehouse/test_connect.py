@@ -91,3 +91,18 @@ def test_env_url_selects_the_server_backend(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(WarehouseError, match="ClickHouse at http://127.0.0.1:1/db"):
         get_warehouse()
     assert open_chdb_path() is None and not (tmp_path / "warehouse").exists()
+
+
+def test_odd_characters_in_the_data_dir(tmp_path: Path) -> None:
+    odd = tmp_path / "we ird#dir%20"
+    with open_warehouse(odd) as wh:
+        assert wh.insert_events([_one_event("odd")]) == 1
+    assert (odd / "warehouse" / "metadata").is_dir()
+    with open_warehouse(odd) as wh:
+        assert wh.table_counts()["events"] == 1
+
+
+def test_question_mark_in_the_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match="contains '\\?'"):
+        open_warehouse(tmp_path / "a?b")
+    assert open_chdb_path() is None and not (tmp_path / "a?b").exists()
