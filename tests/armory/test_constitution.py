@@ -170,7 +170,8 @@ _proposals = st.fixed_dictionaries(
               "risk": st.sampled_from(["low", "medium", "high", "critical", "routine", "restricted", "??"])},
 )
 _classes = st.sampled_from(APPROVAL_CLASSES)
-_FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_FAST = settings(max_examples=120, deadline=None, derandomize=True,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_FAST

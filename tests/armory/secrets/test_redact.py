@@ -63,7 +63,7 @@ def test_stream_single_bytes() -> None:
 _alphabet = st.sampled_from(list("abcSEKxy"))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(
     secrets=st.lists(st.text(alphabet="abcSEK", min_size=4, max_size=9), min_size=1, max_size=3),
     body=st.lists(st.one_of(st.text(alphabet="abcSEKxy", max_size=12), st.just("<S>")), max_size=10),
