@@ -66,7 +66,7 @@ def test_zai_maps_onto_claude(tmp_path: Path) -> None:
     (tmp_path / "checkout").mkdir()
     asset = _zai_asset(["claude"])
     argv = adapter.build_argv(asset, AdapterTask(intent="fix the bug"), ws)
-    assert argv[0] == "claude" and "-p" in argv and "stream-json" in argv
+    assert Path(argv[0]).name == "claude" and "-p" in argv and "stream-json" in argv
     assert argv[argv.index("--model") + 1] == "glm-4.6"
     env = adapter.build_env(asset, AdapterTask(intent="x"), ws)
     assert env["ANTHROPIC_BASE_URL"] == ZAI_DEFAULT_BASE_URL
