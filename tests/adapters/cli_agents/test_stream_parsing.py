@@ -90,20 +90,20 @@ def test_argv_shapes(tmp_path: Path) -> None:
     ws = tmp_path / "checkout"
     ws.mkdir()
     task = AdapterTask(intent="add notes", changes=[{"path": "NOTES.md", "content": "hi"}])
-    codex = RuntimeAsset(asset_id="c", role="c", kind="codex", command=["codex", "exec", "--full-auto"],
+    codex = RuntimeAsset(asset_id="c", role="c", kind="codex", command=["/bin/codex", "exec", "--full-auto"],
                          env={"CODEX_BASE_URL": "http://127.0.0.1:9/v1", "CODEX_MODEL": "m"})
     argv = CodexAdapter().build_argv(codex, task, ws)
-    assert argv[:2] == ["codex", "exec"] and "--full-auto" not in argv  # 0.169 rejects --full-auto
+    assert argv[:2] == ["/bin/codex", "exec"] and "--full-auto" not in argv  # 0.169 rejects --full-auto
     assert argv[argv.index("-C") + 1] == str(ws) and argv[argv.index("-s") + 1] == "workspace-write"
     assert 'model_providers.fractalops.base_url="http://127.0.0.1:9/v1"' in argv
     assert 'model_provider="fractalops"' in argv and argv[argv.index("-m") + 1] == "m"
     assert argv[-2] == "--" and "NOTES.md" in argv[-1] and "add notes" in argv[-1]
     assert not Path(argv[argv.index("-o") + 1]).is_relative_to(ws)  # the -o file stays out of the diff
 
-    claude = RuntimeAsset(asset_id="a", role="a", kind="claude", command=["claude"],
+    claude = RuntimeAsset(asset_id="a", role="a", kind="claude", command=["/bin/claude"],
                           env={"ANTHROPIC_MODEL": "claude-x"})
     argv = ClaudeAdapter().build_argv(claude, AdapterTask(intent="i", prompt="--do it"), ws)
-    assert argv == ["claude", "-p", "--output-format", "stream-json", "--verbose",
+    assert argv == ["/bin/claude", "-p", "--output-format", "stream-json", "--verbose",
                     "--permission-mode", "acceptEdits", "--model", "claude-x", "--", "--do it"]
     env = ClaudeAdapter().build_env(claude, task, ws)
     assert env["CLAUDE_CODE_MAX_RETRIES"] == "0" and env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
