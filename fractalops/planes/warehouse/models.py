@@ -89,8 +89,16 @@ def stable_id(*parts: object) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, "\x1f".join(str(p) for p in parts)))
 
 
+_TS_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+_TS_MAX = datetime(2299, 12, 31, tzinfo=UTC)
+
+
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # Outside DateTime64's range the whole insert batch would fail; refuse the one row instead.
+    if not _TS_MIN <= value <= _TS_MAX:
+        raise ValueError(f"ts {value.isoformat()} is outside the warehouse range 1970-01-01 .. 2299-12-31")
+    return value
 
 
 def _now() -> datetime:
@@ -202,6 +210,7 @@ class ProofFact(_Row):
         return self
 
 
+_UINT32_MAX = 2**32 - 1
 _COUNT_FIELDS = ("datasets", "schema_fields", "owners", "domain_terms", "lineage_edges", "impact_paths", "triples")
 
 
@@ -219,19 +228,19 @@ class StewardReportRow(_Row):
     """When the report was produced."""
     project: NonEmpty
     """Reporting project."""
-    datasets: int = Field(0, ge=0)
+    datasets: int = Field(0, ge=0, le=_UINT32_MAX)
     """Datasets discovered."""
-    schema_fields: int = Field(0, ge=0)
+    schema_fields: int = Field(0, ge=0, le=_UINT32_MAX)
     """Schema fields recorded."""
-    owners: int = Field(0, ge=0)
+    owners: int = Field(0, ge=0, le=_UINT32_MAX)
     """Owner assignments recorded."""
-    domain_terms: int = Field(0, ge=0)
+    domain_terms: int = Field(0, ge=0, le=_UINT32_MAX)
     """Domain terms recorded."""
-    lineage_edges: int = Field(0, ge=0)
+    lineage_edges: int = Field(0, ge=0, le=_UINT32_MAX)
     """Upstream lineage edges recorded."""
-    impact_paths: int = Field(0, ge=0)
+    impact_paths: int = Field(0, ge=0, le=_UINT32_MAX)
     """Impact paths computed."""
-    triples: int = Field(0, ge=0)
+    triples: int = Field(0, ge=0, le=2**64 - 1)
     """Triples in the report's RDF."""
     rdf_sha256: str = ""
     """sha256 of the report's RDF file."""

@@ -48,7 +48,10 @@ def _payload_text(payload: Any) -> str:
         return payload.decode("utf-8", errors="replace")
     if isinstance(payload, str):
         return payload
-    return json.dumps(payload, sort_keys=True, default=str)
+    try:
+        return json.dumps(payload, sort_keys=True, default=str)
+    except (TypeError, ValueError):  # mixed-type keys or a cycle: keep what we can, never drop the row
+        return repr(payload)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

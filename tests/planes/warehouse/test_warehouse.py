@@ -209,3 +209,13 @@ def test_query_is_read_only_and_leaves_the_writer_usable(warehouse: Warehouse, s
         warehouse.query(sql)
     assert warehouse.insert_events([_event(1)]) == 1
     assert warehouse.table_counts()["events"] == 1
+
+
+def test_rows_that_would_break_the_batch_are_quarantined_alone(warehouse: Warehouse) -> None:
+    rows = [_event(1), _event(2, ts=datetime(3001, 1, 1, tzinfo=UTC)), {1: "int key", "source": "odd"},
+            _event(3, ts="1969-12-31T23:59:59Z")]
+    assert warehouse.insert_events(rows) == 1
+    reasons = [q["reason"] for q in warehouse.query("SELECT reason FROM quarantine ORDER BY reason")]
+    assert len(reasons) == 3 and sum("outside the warehouse range" in r for r in reasons) == 2
+    with pytest.raises(WarehouseError, match="datasets"):
+        warehouse.record_steward_report({"project": "p", "datasets": 2**32})
