@@ -221,5 +221,5 @@ def write_mcps(report: StewardReport, data_dir: Path | None = None) -> tuple[Pat
     """Build, validate and atomically write the report's MCP file; returns (path, mcps)."""
     mcps = build_mcps(report)
     path = datahub_path(report.project, report.report_id, data_dir)
-    atomic_write_text(path, json.dumps(mcps, indent=2, sort_keys=False) + "\n")
+    atomic_write_text(path, json.dumps(mcps) + "\n")
     return path, mcps

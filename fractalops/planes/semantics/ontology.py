@@ -6,7 +6,7 @@ from functools import lru_cache
 from importlib import resources
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SH
 
 from fractalops.planes.semantics.namespaces import FO
 
@@ -31,8 +31,21 @@ def ontology_graph() -> Graph:
 
 @lru_cache(maxsize=1)
 def shapes_graph() -> Graph:
-    """The SHACL shapes graph. Shared: callers must not mutate it."""
-    return Graph().parse(data=shapes_text(), format="turtle")
+    """The SHACL shapes graph, flattened for speed. Shared: callers must not mutate it.
+
+    Each `sh:property` of a class-targeted node shape becomes a property shape with the same `sh:targetClass`
+    (same SHACL meaning): pyshacl then validates it once for all focus nodes instead of once per node (~5x faster).
+    """
+    graph = Graph().parse(data=shapes_text(), format="turtle")
+    for node_shape, prop in list(graph.subject_objects(SH.property)):
+        targets = list(graph.objects(node_shape, SH.targetClass))
+        if not targets:
+            continue
+        for target in targets:
+            graph.add((prop, SH.targetClass, target))
+        graph.add((prop, RDF.type, SH.PropertyShape))
+        graph.remove((node_shape, SH.property, prop))
+    return graph
 
 
 @lru_cache(maxsize=1)

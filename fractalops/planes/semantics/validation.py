@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pyshacl import validate as _shacl_validate
 from rdflib import Graph, URIRef
+from rdflib.graph import ReadOnlyGraphAggregate
 from rdflib.namespace import SH
 
 from fractalops.errors import SemanticsError
@@ -49,12 +50,9 @@ class ValidationReport:
 
 def validate(graph: Graph) -> ValidationReport:
     """Validate `graph` (plus the global ontology, for class hierarchy and terms) against the shapes."""
-    # pyshacl does not mix `ont_graph` in without inference, so merge the ontology by hand (sh:class needs it).
-    combined = Graph()
-    for triple in graph:
-        combined.add(triple)
-    for triple in ontology_graph():
-        combined.add(triple)
+    # pyshacl does not mix `ont_graph` in without inference, and sh:class needs the ontology's typing: validate a
+    # read-only union view (no copy of either graph).
+    combined = ReadOnlyGraphAggregate([graph, ontology_graph()])
     conforms, results, text = _shacl_validate(
         combined,
         shacl_graph=shapes_graph(),

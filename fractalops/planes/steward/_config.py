@@ -16,6 +16,7 @@ from fractalops.planes.semantics.terms import parse_local_terms
 __all__ = ["STEWARD_FILE", "StewardConfig", "load_config"]
 
 STEWARD_FILE = "fractalops-steward.yaml"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -44,7 +45,7 @@ def load_config(project_dir: Path) -> StewardConfig:
         return StewardConfig(project=project_dir.resolve().name)
     where = str(path)
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
+        data = yaml.load(path.read_text("utf-8"), Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""

@@ -56,13 +56,11 @@ def csv_schema(path: Path, where: str) -> list[tuple[str, str, bool]]:
     """[(column, inferred type, nullable)] from the header and up to 1000 sampled rows."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            sample = fh.read(65536)
+            first = fh.readline()
             fh.seek(0)
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-            except csv.Error:
-                dialect = csv.excel
-            reader = csv.reader(fh, dialect)
+            # the header decides the delimiter (csv.Sniffer is slow and guesses wrong on tiny files)
+            delimiter = max(",;\t|", key=lambda d: (first.count(d), d == ","))
+            reader = csv.reader(fh, delimiter=delimiter)
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
                 raise SemanticsError(f"CSV file {where} has no header row; add one (column names) and run again")
