@@ -6,10 +6,12 @@ Measured with claude 2.1.328 against a scripted `/v1/messages` server:
 - It writes files only under `--permission-mode acceptEdits` (or a bypass mode, which as root needs
   `IS_SANDBOX=1`), and it EXITS 0 EVEN WHEN A WRITE WAS REFUSED. A failed API call ends with a `result` event
   whose `subtype` is still `"success"` but `is_error` is true. Judge a run by the exit code AND `is_error`
-  AND the workspace diff.
+  AND the workspace diff. A write outside the cwd is refused with a `system`/`permission_denied` line
+  (normalized to a `permission_denied` event).
 - `ANTHROPIC_API_KEY` (or `ANTHROPIC_AUTH_TOKEN`) and `ANTHROPIC_BASE_URL` are honoured;
   `CLAUDE_CODE_MAX_RETRIES=0` stops the retry loop; `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1` stops the
-  `HEAD /` probe and the session-title request, leaving only the main `/v1/messages` calls.
+  `HEAD /api/hello` connectivity probe, leaving only the `/v1/messages?beta=true` calls (2.1.328 in `-p` mode
+  sent no session-title request; the environment section with the working directory is a `system`-role message).
 """
 
 from __future__ import annotations
