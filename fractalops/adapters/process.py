@@ -238,6 +238,8 @@ def _supervise(proc: subprocess.Popen, spec: ProcessSpec, redactor: ValueRedacto
                 break
             if drain_until is not None and now >= drain_until:
                 break
+            if now >= deadline + TERM_GRACE_S + DRAIN_GRACE_S:
+                break  # SIGKILL did not take (uninterruptible sleep); stop waiting, `_reap` gives up too
             if not exited and not timed_out and now >= deadline:
                 timed_out = killed = True
                 _signal_group(pgid, signal.SIGTERM)
@@ -322,7 +324,10 @@ def _finish(
     stdout, stderr = out_buf.text(), err_buf.text()
     events = collector.events()
     summarize = spec.final_message or _default_final
-    final = redactor.redact(summarize(events, stdout) or "")
+    try:
+        final = redactor.redact(summarize(events, stdout) or "")
+    except Exception as exc:  # an adapter's summary bug must not lose the run's result
+        final = redactor.redact(f"(final message unavailable: {exc!r})")
     return ProcessResult(
         exit_code=exit_code,
         timed_out=timed_out,
