@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ChronicleLayout", "flocked", "fsync_dir", "locked_dir", "write_new_file"]
+__all__ = ["ChronicleLayout", "flocked", "fsync_dir", "locked_dir", "shared_lock_if_exists", "write_new_file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +60,26 @@ def flocked(fd: int, *, exclusive: bool) -> Iterator[None]:
 
 
 @contextmanager
-def locked_dir(path: Path) -> Iterator[None]:
-    """Exclusive lock on a directory (used for key creation and artifact puts)."""
+def locked_dir(path: Path, *, exclusive: bool = True) -> Iterator[None]:
+    """Lock a directory (exclusive for key creation and artifact puts, shared for verification)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        with flocked(fd, exclusive=True):
+        with flocked(fd, exclusive=exclusive):
+            yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def shared_lock_if_exists(path: Path) -> Iterator[None]:
+    """Shared lock on `path` when it exists, so a reader never sees a writer's half-written batch."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        yield
+        return
+    try:
+        with flocked(fd, exclusive=False):
             yield
     finally:
         os.close(fd)

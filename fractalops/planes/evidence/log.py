@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -54,6 +55,8 @@ class ChronicleLog:
         self._end = 0
         self._fd: int | None = None
         self._load_error: str | None = None
+        # flock is per open file: threads sharing this object serialise on the mutex, processes on the flock
+        self._mutex = threading.RLock()
         if not readonly:
             self._layout.log_dir(name).mkdir(parents=True, exist_ok=True)
             self._open_fd()
@@ -219,7 +222,7 @@ class ChronicleLog:
         if not bodies:
             return []
         fd = self._writer_fd()
-        with flocked(fd, exclusive=True):
+        with self._mutex, flocked(fd, exclusive=True):
             self._catch_up()
             self._refuse_if_corrupt()
             hashes = [leaf_hash(body) for body in bodies]
@@ -241,7 +244,7 @@ class ChronicleLog:
     def checkpoint(self) -> SignedCheckpoint:
         """Sign the current head (log name, size, root, timestamp) and store the checkpoint."""
         fd = self._writer_fd()
-        with flocked(fd, exclusive=True):
+        with self._mutex, flocked(fd, exclusive=True):
             self._catch_up()
             self._refuse_if_corrupt()
             keys = load_or_create_key_pair(self._layout)
@@ -288,7 +291,7 @@ class ChronicleLog:
                 return
         if os.fstat(self._fd).st_size == self._end:
             return
-        with flocked(self._fd, exclusive=False):
+        with self._mutex, flocked(self._fd, exclusive=False):
             self._catch_up()
 
     def _catch_up(self) -> None:

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from fractalops.errors import EvidenceError
 from fractalops.planes.evidence._keys import load_key_pair
-from fractalops.planes.evidence._layout import ChronicleLayout
+from fractalops.planes.evidence._layout import ChronicleLayout, locked_dir, shared_lock_if_exists
 from fractalops.planes.evidence.artifacts import META_SUFFIX, parse_artifact_meta
 from fractalops.planes.evidence.checkpoint import SignedCheckpoint
 from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash
@@ -196,12 +197,11 @@ def _check_artifacts(layout: ChronicleLayout, bodies: list[bytes]) -> list[_Prob
 
 
 def _check_logs(layout: ChronicleLayout, name: str, public: bytes | None) -> tuple[_LogScan, list[_Problem]]:
-    import re
-
     problems: list[_Problem] = []
-    own = _scan_entries(layout.entries(name))
-    problems += own.problems
-    problems += _check_checkpoints(layout.checkpoints(name), name, own, public)
+    with shared_lock_if_exists(layout.entries(name)):
+        own = _scan_entries(layout.entries(name))
+        problems += own.problems
+        problems += _check_checkpoints(layout.checkpoints(name), name, own, public)
     if layout.logs_dir.exists():
         for other in sorted(os.listdir(layout.logs_dir)):
             log_dir = layout.log_dir(other)
@@ -212,8 +212,9 @@ def _check_logs(layout: ChronicleLayout, name: str, public: bytes | None) -> tup
             problems += [_Problem(None, f"unexpected file {log_dir / n}") for n in sorted(extra)]
             if other == name:
                 continue
-            scan = _scan_entries(layout.entries(other))
-            found = scan.problems + _check_checkpoints(layout.checkpoints(other), other, scan, public)
+            with shared_lock_if_exists(layout.entries(other)):
+                scan = _scan_entries(layout.entries(other))
+                found = scan.problems + _check_checkpoints(layout.checkpoints(other), other, scan, public)
             problems += [_Problem(None, f"log {other!r}: {p.reason}") for p in found]
     return own, problems
 
@@ -234,7 +235,11 @@ def verify_chronicle(root: Path, name: str = "main") -> VerifyResult:
         own, log_problems = _check_logs(layout, name, public)
         size = own.lines
         problems += log_problems
-        problems += _check_artifacts(layout, own.bodies)
+        if layout.artifacts_dir.is_dir():
+            with locked_dir(layout.artifacts_dir, exclusive=False):
+                problems += _check_artifacts(layout, own.bodies)
+        else:
+            problems += _check_artifacts(layout, own.bodies)
         problems += _unexpected_top_level(layout)
     except OSError as exc:
         problems = [_Problem(None, f"cannot read {exc.filename}: {exc.strerror}")]

@@ -173,3 +173,36 @@ def test_two_processes_appending_never_corrupt_the_log(data_dir: Path, log: Chro
     lines = (log.root / "logs" / "main" / "entries.log").read_bytes().splitlines()
     batch_ids = [tuple(json.loads(line[65:])[k] for k in ("worker", "batch")) for line in lines]
     assert all(batch_ids[i] == batch_ids[i - i % 25] for i in range(len(batch_ids)))
+
+
+def test_threads_sharing_one_log_and_a_concurrent_verifier(data_dir: Path, log: ChronicleLog) -> None:
+    import threading
+
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer(worker: int) -> None:
+        try:
+            for batch in range(60):
+                log.append_many([{"w": worker, "b": batch, "n": n} for n in range(10)])
+                if batch % 20 == 0:
+                    log.checkpoint()
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(2)]
+    for thread in threads:
+        thread.start()
+    watcher = threading.Thread(target=lambda: ([t.join() for t in threads], done.set()))
+    watcher.start()
+    reader = open_chronicle(data_dir, readonly=True)
+    verified = 0
+    while not done.is_set():
+        result = reader.verify()  # takes a shared lock: never sees a half-written batch
+        assert result.ok, result.reason
+        verified += 1
+    watcher.join()
+    assert errors == []
+    assert log.size == reader.size == 1200
+    assert log.verify().ok and verified >= 1
+    assert [log.entry(i) for i in range(0, 1200, 10)] == [reader.entry(i) for i in range(0, 1200, 10)]
