@@ -4,8 +4,10 @@ Two modes:
 - `isolated_worktree` (default): `git worktree add --detach <tmp> <base>`. Cheap (shares the object store);
   the target's working tree, index and HEAD are untouched, but git metadata for the worktree lives under the
   target's `.git/worktrees/` until cleanup, and objects the agent commits land in the shared object store.
-- `isolated_copy`: a `git clone --shared --no-checkout` into a temp dir, then a detached checkout of the base.
-  Nothing at all is written under the target (alternates read its objects).
+- `isolated_copy`: a `git clone --shared --no-checkout` into a temp dir, then a detached checkout of the base,
+  with the `origin` remote removed. Nothing at all is written under the target (alternates read its objects).
+  Prefer it for untrusted agents: in worktree mode a `git branch`/`git tag` run by the agent lands in the
+  target's shared refs (never its working tree, index or HEAD).
 
 `Workspace.diff()` is everything the agent changed relative to `base_commit` (tracked edits, deletions, new
 untracked files, binary files, and even commits the agent made), as a unified diff that `git apply` accepts on the
@@ -135,12 +137,13 @@ def isolated_workspace(
         else:
             git(scratch, "clone", "--quiet", "--shared", "--no-checkout", "--no-tags", str(top), str(path))
             git(path, "checkout", "--quiet", "--detach", base_commit)
+            git(path, "remote", "remove", "origin")  # nothing in the copy can push back to the target
         yield Workspace(path=path, target=top, base_commit=base_commit, mode=mode, _scratch=scratch)
     finally:
         if added:
             with _target_lock(top):
                 git(top, "worktree", "remove", "--force", "--force", str(path), check=False)
         shutil.rmtree(scratch, ignore_errors=True)
-        if added:
+        if mode == "isolated_worktree":
             with _target_lock(top):
                 git(top, "worktree", "prune", check=False)
