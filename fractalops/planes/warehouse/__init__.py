@@ -7,10 +7,11 @@
                                    graph_iri=..., chronicle_ref=...)
 
 Backends: embedded chdb (default, `chdb:///<data dir>/warehouse` through clickhouse-connect's chdb backend) or a
-ClickHouse server when `FRACTALOPS_CLICKHOUSE_URL` is set (needs ClickHouse >= 22; none is installable on the
-development machine, Debian ships 18.16). With chdb, ONE process owns a path: the LangGraph server process is the
-single writer and other processes (the CLI) get a `WarehouseOwnedError` naming it. Idempotency: ReplacingMergeTree
-keyed on identity + FINAL on read (`Warehouse.query` sets `final=1`).
+ClickHouse server when `FRACTALOPS_CLICKHOUSE_URL` is set (clickhouse-connect 1.x needs ClickHouse >= 22; the
+`final` setting and lightweight DELETE used here need >= 23.3; none is installable on the development machine,
+Debian ships 18.16, so the server backend is untested here). With chdb, ONE process owns a path: the LangGraph
+server process is the single writer and other processes (the CLI) get a `WarehouseOwnedError` naming it.
+Idempotency: ReplacingMergeTree keyed on identity + FINAL on read (`Warehouse.query` sets `final=1`).
 """
 
 from fractalops.planes.warehouse.connect import (
@@ -29,6 +30,7 @@ from fractalops.planes.warehouse.models import (
     StewardReportRow,
     expand_ontology_id,
 )
+from fractalops.planes.warehouse.protocol import WarehouseProtocol
 from fractalops.planes.warehouse.warehouse import Backend, Warehouse
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "warehouse_dir",
     "clickhouse_url",
     "Warehouse",
+    "WarehouseProtocol",
     "Backend",
     "Event",
     "Fact",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from fractalops.errors import WarehouseError
-from fractalops.planes.warehouse import MIGRATIONS, TABLES, Warehouse
+from fractalops.planes.warehouse import MIGRATIONS, TABLES, Warehouse, WarehouseProtocol
 
 TS = datetime(2026, 3, 4, 5, 6, 7, 123000, tzinfo=UTC)
 
@@ -219,3 +219,7 @@ def test_rows_that_would_break_the_batch_are_quarantined_alone(warehouse: Wareho
     assert len(reasons) == 3 and sum("outside the warehouse range" in r for r in reasons) == 2
     with pytest.raises(WarehouseError, match="datasets"):
         warehouse.record_steward_report({"project": "p", "datasets": 2**32})
+
+
+def test_warehouse_satisfies_the_protocol(warehouse: Warehouse) -> None:
+    assert isinstance(warehouse, WarehouseProtocol)

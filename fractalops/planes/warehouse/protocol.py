@@ -1,0 +1,61 @@
+"""`WarehouseProtocol`: what callers (ledger, steward, telemetry intake, ouroboros) may rely on.
+
+`Warehouse` (chdb or ClickHouse server) implements it; type dependencies against this, not the class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["WarehouseProtocol"]
+
+
+@runtime_checkable
+class WarehouseProtocol(Protocol):
+    """The warehouse plane's contract: validated writes (bad rows quarantined), deduplicated reads."""
+
+    def migrate(self) -> list[int]:
+        """Apply pending schema migrations; returns the versions applied now."""
+        ...
+
+    def insert_events(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert valid events, quarantine the rest; returns how many were inserted."""
+        ...
+
+    def insert_facts(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert valid facts, quarantine the rest; returns how many were inserted."""
+        ...
+
+    def record_proof_fact(self, *, thread_id: str, proposal_id: str, content_hash: str, commit: str,
+                          graph_iri: str, chronicle_ref: str, attrs: Mapping[str, Any] | None = None) -> str:
+        """Record a proof path's warehouse fact; returns its deterministic fact_id."""
+        ...
+
+    def get_proof_fact(self, fact_id: str) -> dict[str, Any] | None:
+        """One proof fact as plain JSON, or None."""
+        ...
+
+    def proof_facts_for_thread(self, thread_id: str) -> list[dict[str, Any]]:
+        """A thread's proof facts, oldest first."""
+        ...
+
+    def delete_proof_fact(self, fact_id: str) -> bool:
+        """Remove a proof fact; True if it existed."""
+        ...
+
+    def record_steward_report(self, report: Mapping[str, Any]) -> str:
+        """Record a steward report summary; returns its report_id."""
+        ...
+
+    def quarantine(self, source: str, reason: str, payload: Any, *, target: str = "") -> str:
+        """Keep a rejected input with its reason; returns the quarantine id."""
+        ...
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Read-only SQL, deduplicated with FINAL; rows as dicts."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection (and the embedded path's single-writer lock)."""
+        ...
