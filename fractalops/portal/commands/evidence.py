@@ -51,7 +51,9 @@ def verify(as_json: JsonFlag = False, log: LogOption = "main") -> None:
         typer.echo(json.dumps({"ok": result.ok, "size": result.size, "first_bad": result.first_bad,
                                "reason": result.reason}))
     else:
-        table = Table(title=f"Chronicle {chronicle.root} (log {log!r})", show_header=False)
+        table = Table(title="Chronicle verify", show_header=False)
+        table.add_row("chronicle dir", str(chronicle.root))
+        table.add_row("log", log)
         table.add_row("status", "[green]ok[/green]" if result.ok else "[red]CORRUPT[/red]")
         table.add_row("entries", str(result.size))
         if not result.ok:
@@ -83,10 +85,9 @@ def show(
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
-    table = Table(show_header=False, title=doc["ref"])
+    table = Table(show_header=False, title="Chronicle evidence")
     for key, value in doc.items():
-        if key != "ref":
-            table.add_row(key, json.dumps(value, indent=2, ensure_ascii=False) if key == "entry" else str(value))
+        table.add_row(key, json.dumps(value, indent=2, ensure_ascii=False) if key == "entry" else str(value))
     Console().print(table)
 
 
@@ -118,8 +119,8 @@ def proof(
     if as_json:
         typer.echo(json.dumps(doc))
     else:
-        table = Table(title=f"inclusion proof: entry {index} of {tree_size} in log {log!r}", show_header=False)
-        for key in ("ref", "leaf_hash", "root", "verified"):
+        table = Table(title="Chronicle inclusion proof", show_header=False)
+        for key in ("log", "index", "size", "ref", "leaf_hash", "root", "verified"):
             table.add_row(key, str(doc[key]))
         for step, node in enumerate(doc["audit_path"]):
             table.add_row(f"path[{step}]", node)
