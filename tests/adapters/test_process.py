@@ -137,3 +137,14 @@ def test_launch_failure_is_adapter_error(tmp_path: Path) -> None:
         run_process(ProcessSpec(argv=["no-such-program-xyz"], cwd=tmp_path, env=ENV))
     with pytest.raises(AdapterError, match="empty argv"):
         run_process(ProcessSpec(argv=[], cwd=tmp_path, env=ENV))
+
+
+def test_flood_keeps_tail_events_and_final_message(tmp_path: Path) -> None:
+    script = ("import sys\nline = b'noise line\\n' * 6000\nfor _ in range(2000): sys.stdout.buffer.write(line)\n"
+              "sys.stdout.buffer.write(b'{\"type\": \"done\", \"message\": \"finished\"}\\n')\n")
+    result, took = _run(tmp_path, [sys.executable, "-c", script], timeout_s=10.0, output_cap_bytes=100_000)
+    assert result.exit_code == 0 and result.stdout_bytes > 100 * 1024 * 1024
+    types = [e["type"] for e in result.events]
+    assert "events_truncated" in types and types[-1] == "done"
+    assert result.final_message == "finished"
+    assert len(result.events) <= 10_000 + 1 + 64
