@@ -7,7 +7,18 @@ from fractalops.planes.semantics.graph import (
     steward_graph_iri,
     terms_graph_iri,
 )
-from fractalops.planes.semantics.namespaces import FO
+from fractalops.planes.semantics.namespaces import (
+    FO,
+    agent_iri,
+    change_iri,
+    commit_iri,
+    dataset_iri,
+    field_iri,
+    local_term_iri,
+    project_iri,
+    proposal_iri,
+    report_iri,
+)
 from fractalops.planes.semantics.ontology import global_terms, ontology_graph, shapes_graph
 from fractalops.planes.semantics.terms import TermCheck, TermMap, TermMapping
 from fractalops.planes.semantics.turtle import load_turtle, parse_turtle
@@ -22,11 +33,20 @@ __all__ = [
     "TermMapping",
     "ValidationReport",
     "Violation",
+    "agent_iri",
+    "change_iri",
+    "commit_iri",
+    "dataset_iri",
+    "field_iri",
     "global_terms",
     "load_turtle",
+    "local_term_iri",
     "ontology_graph",
     "open_semantics",
     "parse_turtle",
+    "project_iri",
+    "proposal_iri",
+    "report_iri",
     "require_valid",
     "shapes_graph",
     "steward_graph_iri",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -42,6 +46,14 @@ def terms_graph_iri(project: str) -> URIRef:
     return URIRef(ID_BASE + "graph/terms/" + project_iri(project).rsplit("/", 1)[-1])
 
 
+@contextmanager
+def _rdflib_quiet() -> Iterator[None]:
+    """rdflib 7's own Dataset/N-Quads code calls its deprecated API; keep that noise out of our callers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
 def _iri(value: str) -> URIRef:
     if "://" not in value or any(c in value for c in " <>\"{}|\\^`"):
         raise SemanticsError(f"{value!r} is not an absolute IRI; pass a full IRI such as {ID_BASE}project/<name>")
@@ -62,6 +74,7 @@ class SemanticGraph:
         self._lock = self.root / ".graph.lock"
         self._stamp: tuple[int, int] | None = None
         self._ds = Dataset(default_union=True)
+        self._mutex = threading.RLock()  # rdflib stores are not safe for concurrent writers in one process
         self._reload_if_changed()
 
     # -- persistence ---------------------------------------------------------------------------
@@ -72,7 +85,8 @@ class SemanticGraph:
         ds = Dataset(default_union=True)
         if current is not None:
             try:
-                ds.parse(self.path, format="nquads")
+                with _rdflib_quiet():
+                    ds.parse(self.path, format="nquads")
             except Exception as exc:
                 raise SemanticsError(
                     f"semantic graph file {self.path} is unreadable ({exc}); restore it from backup or remove it"
@@ -80,21 +94,33 @@ class SemanticGraph:
         self._ds, self._stamp = ds, current
 
     def _persist(self) -> None:
-        text = self._ds.serialize(format="nquads")
+        with _rdflib_quiet():
+            text = self._ds.serialize(format="nquads")
         _store.atomic_write_text(self.path, "".join(sorted(f"{ln}\n" for ln in text.splitlines() if ln.strip())))
         self._stamp = _store.stamp(self.path)
 
     @property
     def dataset(self) -> Dataset:
         """The live union view (read-only by convention; write through the methods)."""
-        self._reload_if_changed()
-        return self._ds
+        with self._mutex:
+            self._reload_if_changed()
+            return self._ds
+
+    def named_graph(self, iri: URIRef | str) -> Graph:
+        """A read-only view of one named graph (e.g. `terms_graph_iri(project)`)."""
+        with self._mutex, _rdflib_quiet():
+            self._reload_if_changed()
+            return self._ds.graph(URIRef(str(iri)))
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     # -- writes --------------------------------------------------------------------------------
     def _validation_graph(self, incoming: Graph) -> Graph:
+        with _rdflib_quiet():
+            return self._validation_graph_unquiet(incoming)
+
+    def _validation_graph_unquiet(self, incoming: Graph) -> Graph:
         check = Graph()
         for triple in incoming:
             check.add(triple)
@@ -111,17 +137,18 @@ class SemanticGraph:
               where: str = "graph") -> int:
         """Validate `graph`, then add it to the named graph `context` (or replace that graph). Returns its size."""
         ctx = URIRef(str(context))
-        with _store.file_lock(self._lock):
+        with self._mutex, _store.file_lock(self._lock):
             self._reload_if_changed()
             if replace:
                 require_valid(graph, where)
             else:
                 require_valid(self._validation_graph(graph), where)
-            target = self._ds.graph(ctx)
-            if replace:
-                target.remove((None, None, None))
-            for triple in graph:
-                target.add(triple)
+            with _rdflib_quiet():
+                target = self._ds.graph(ctx)
+                if replace:
+                    target.remove((None, None, None))
+                for triple in graph:
+                    target.add(triple)
             self._persist()
         return len(graph)
 
@@ -188,14 +215,16 @@ class SemanticGraph:
     def remove_identity(self, iri: str) -> int:
         """Remove every triple about `iri` (as subject or object). Returns how many were removed."""
         node = _iri(iri)
-        with _store.file_lock(self._lock):
+        with self._mutex, _store.file_lock(self._lock):
             self._reload_if_changed()
-            quads = list(self._ds.quads((node, None, None, None))) + list(self._ds.quads((None, None, node, None)))
-            for s, p, o, ctx in quads:
-                if ctx is not None:
-                    self._ds.graph(ctx).remove((s, p, o))
-                else:
-                    self._ds.remove((s, p, o))
+            with _rdflib_quiet():
+                quads = list(self._ds.quads((node, None, None, None))) + list(self._ds.quads((None, None, node, None)))
+            with _rdflib_quiet():
+                for s, p, o, ctx in quads:
+                    if ctx is not None:
+                        self._ds.graph(ctx).remove((s, p, o))
+                    else:
+                        self._ds.remove((s, p, o))
             if quads:
                 self._persist()
         return len({(s, p, o) for s, p, o, _ in quads})
@@ -203,22 +232,27 @@ class SemanticGraph:
     # -- reads ---------------------------------------------------------------------------------
     def has_identity(self, iri: str) -> bool:
         """True when the graph says anything about `iri` (it is the subject of at least one triple)."""
-        return next(iter(self.dataset.triples((_iri(iri), None, None))), None) is not None
+        node = _iri(iri)
+        with _rdflib_quiet():
+            return next(iter(self.dataset.triples((node, None, None))), None) is not None
 
     def describe(self, iri: str) -> list[tuple[str, str, str]]:
         """Every (subject, predicate, object) with `iri` as subject, sorted."""
         node = _iri(iri)
-        return sorted({(str(s), str(p), str(o)) for s, p, o in self.dataset.triples((node, None, None))})
+        with _rdflib_quiet():
+            return sorted({(str(s), str(p), str(o)) for s, p, o in self.dataset.triples((node, None, None))})
 
     def resolve_dataset(self, name: str, project: str | None = None) -> str:
         """The IRI of the dataset called `name` (optionally `project/name`); errors on none or several."""
         if project is None and "/" in name:
             project, name = name.split("/", 1)
-        found = sorted(
-            str(s) for s in self.dataset.subjects(FO.name, Literal(name))
-            if (s, RDF.type, FO.Dataset) in self.dataset
-            and (project is None or (s, FO.inProject, project_iri(project)) in self.dataset)
-        )
+        ds = self.dataset
+        with _rdflib_quiet():
+            found = sorted(
+                str(s) for s in ds.subjects(FO.name, Literal(name))
+                if (s, RDF.type, FO.Dataset) in ds
+                and (project is None or (s, FO.inProject, project_iri(project)) in ds)
+            )
         if not found:
             raise SemanticsError(f"no dataset named {name!r} in the semantic graph; run `fractalops steward run` first")
         if len(found) > 1:
@@ -230,10 +264,11 @@ class SemanticGraph:
         start = URIRef(iri_or_dataset) if "://" in iri_or_dataset else URIRef(self.resolve_dataset(iri_or_dataset))
         _iri(str(start))
         ds = self.dataset
-        rows = ds.query(
-            "SELECT DISTINCT ?up ?down WHERE { ?down " + _STEP + "+ ?start . ?down " + _STEP + " ?up . }",
-            initBindings={"start": start},
-        )
+        with _rdflib_quiet():
+            rows = list(ds.query(
+                "SELECT DISTINCT ?up ?down WHERE { ?down " + _STEP + "+ ?start . ?down " + _STEP + " ?up . }",
+                initBindings={"start": start},
+            ))
         reachable = {row[1] for row in rows} | {start}  # type: ignore[index]
         children: dict[URIRef, set[URIRef]] = {}
         for up, down in rows:  # type: ignore[misc]

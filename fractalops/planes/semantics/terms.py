@@ -132,7 +132,7 @@ class TermMap:
         if self.semantics is None:
             return {}
         out: dict[str, tuple[str, str]] = {}
-        g = self.semantics.dataset.graph(terms_graph_iri(self.project))
+        g = self.semantics.named_graph(terms_graph_iri(self.project))
         for concept in g.subjects(RDF.type, FO.LocalTerm):
             label = g.value(concept, SKOS.prefLabel)
             for match in _MATCHES:

@@ -57,7 +57,6 @@ class DdlDataset:
     line: int
     columns: list[DdlColumn] = field(default_factory=list)
     upstreams: list[str] = field(default_factory=list)
-    sql: str = ""
 
 
 def _ident(text: str) -> str:
@@ -280,7 +279,6 @@ def _view(name: str, rest: str, rest_at: int, line: int) -> DdlDataset:
     if not ds.upstreams:
         raise _Error(body_at, f"CREATE VIEW {ds.name} reads from no table (no FROM/JOIN found)")
     ds.columns = [DdlColumn(c, "") for c in (declared or _select_columns(query))]
-    ds.sql = re.sub(r"\s+", " ", query).strip()
     return ds
 
 
