@@ -8,8 +8,9 @@ from typing import Any
 
 __all__ = ["Principal", "ROLES", "principal_from_config", "principal_from_user"]
 
-ROLES = ("operator", "approver", "agent")
-"""`operator` sees every thread and the HUD diagnostics; `approver` decides proposals; `agent` is a machine identity."""
+ROLES = ("operator", "approver", "owner", "security", "agent")
+"""`operator` sees every thread and the HUD diagnostics; `approver` decides standard and elevated proposals;
+`owner` and `security` are the humans the constitution requires for `restricted` ones; `agent` is a machine identity."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Principal:
 
     def can_approve(self) -> bool:
         """Only a human approver decides; an identity that is also an agent never does."""
-        return "approver" in self.roles and not self.is_agent
+        return bool({"approver", "owner", "security"} & self.roles) and not self.is_agent
 
 
 def principal_from_user(user: Any, permissions: Any = None) -> Principal | None:

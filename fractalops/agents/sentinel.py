@@ -9,6 +9,7 @@ refused and recorded, never downgraded; a routine proposal is approved by a reco
 from __future__ import annotations
 
 from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
+from fractalops.armory.secrets import missing_secret_refs
 from fractalops.errors import ConfigError
 from fractalops.hud import AgentHUD
 from fractalops.planes.proposals import ApprovalClass, ApprovalRecord, ProposalStatus, utcnow
@@ -26,9 +27,7 @@ def check_launch_contract(ctx: AgentContext, agent: str = "forge") -> tuple[str,
     asset = ctx.resources.armory().bind(agent, bindings.get(agent))
     if not asset.secrets:
         return asset.asset_id, asset.kind, []
-    held = {str(ref) for ref in ctx.resources.secrets().list_refs()}
-    missing = [ref for ref in asset.secrets.values() if ref not in held]
-    return asset.asset_id, asset.kind, missing
+    return asset.asset_id, asset.kind, missing_secret_refs(asset, ctx.resources.secrets())
 
 
 def _check_launch(hud: AgentHUD, ctx: AgentContext) -> AgentResult:

@@ -11,7 +11,7 @@ from fractalops.agents.node import make_context, record_step
 from fractalops.agents.spec import AgentContext, AgentResult
 from fractalops.errors import DecisionError
 from fractalops.identity import principal_from_config
-from fractalops.planes.proposals import Proposal, ProposalStatus
+from fractalops.planes.proposals import ApprovalRecord, Proposal, ProposalStatus
 from fractalops.planes.proposals.review import apply_decisions, build_review_request, parse_decisions
 
 __all__ = ["gate", "access_recovery", "pending_review"]
@@ -37,16 +37,18 @@ def gate(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         return record_step(state, ctx, AgentResult(signal="no proposal waiting for review", state={"phase": "apply"}))
     constitution = ctx.resources.constitution()
 
-    def required(p: Proposal) -> int:
-        return constitution.check_approval(str(p.approval_class), p.principal, [], author_agent=p.author_agent).required
+    def check(p: Proposal, approvals: list[ApprovalRecord]) -> tuple[bool, str]:
+        approvers = [{"identity": a.identity, "roles": list(a.roles)} for a in approvals]
+        decision = constitution.check_approval(str(p.approval_class), p.principal, approvers, author_agent=p.author_agent)
+        return decision.allowed, f"approvals {decision.required - decision.missing}/{decision.required}"
 
-    request = build_review_request(pending, note=state.get("gate_note", ""), required=required)
+    request = build_review_request(pending, note=state.get("gate_note", ""), check=check)
     _announce(state, ctx, f"waiting for approval of {len(pending)} proposal(s)", proposals=[p.id for p in pending])
     value = interrupt(request)
     try:
         decisions = parse_decisions(value, len(pending))
         outcome = apply_decisions(ctx.resources.proposals, pending, decisions, principal_from_config(config),
-                                  required=required)
+                                  check=check)
     except DecisionError as exc:
         ctx.emit("decision_refused", str(exc))
         return record_step(state, ctx, AgentResult(signal=f"decision refused: {exc}", state={"gate_note": str(exc)}))

@@ -85,6 +85,8 @@ class ApprovalRecord(BaseModel):
     """ISO-8601 UTC time of the decision."""
     message: str = ""
     """Reject message or edit note, carried back to the proposing agent."""
+    roles: tuple[str, ...] = ()
+    """The approver's roles when it decided (the constitution checks them for the proposal's class)."""
 
 
 class ExecutionRecord(BaseModel):
@@ -138,11 +140,14 @@ class Proposal(BaseModel):
     created_at: str = ""
     updated_at: str = ""
 
-    def approvers_for_current_hash(self) -> list[str]:
-        """Distinct identities whose approval is bound to the current content hash."""
-        seen: list[str] = []
+    def approvals_for_current_hash(self) -> list[ApprovalRecord]:
+        """One approval per distinct identity, counting only those bound to the current content hash."""
+        seen: dict[str, ApprovalRecord] = {}
         for record in self.approvals:
             if record.decision in {"approve", "policy"} and record.content_hash == self.content_hash:
-                if record.identity not in seen:
-                    seen.append(record.identity)
-        return seen
+                seen.setdefault(record.identity, record)
+        return list(seen.values())
+
+    def approvers_for_current_hash(self) -> list[str]:
+        """Distinct identities whose approval is bound to the current content hash."""
+        return [record.identity for record in self.approvals_for_current_hash()]

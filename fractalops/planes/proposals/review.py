@@ -25,6 +25,8 @@ __all__ = [
     "HITLResponse",
     "ReviewOutcome",
     "REQUIRED_APPROVERS",
+    "ApprovalCheck",
+    "count_check",
     "build_review_request",
     "parse_decisions",
     "apply_decisions",
@@ -34,8 +36,16 @@ __all__ = [
 DecisionType = Literal["approve", "edit", "reject"]
 _DECISIONS: tuple[DecisionType, ...] = ("approve", "edit", "reject")
 
-REQUIRED_APPROVERS = {"routine": 0, "standard": 1, "elevated": 2}
-"""Distinct human approvers each class needs; `restricted` proposals never reach the gate."""
+REQUIRED_APPROVERS = {"routine": 0, "standard": 1, "elevated": 2, "restricted": 2}
+"""Distinct human approvers each class needs when no constitution is consulted (see `ApprovalCheck`)."""
+
+ApprovalCheck = Callable[[Proposal, list[ApprovalRecord]], tuple[bool, str]]
+"""Given a proposal and its approvals bound to the current hash: (enough to apply?, why or what is missing)."""
+
+
+def count_check(p: Proposal, approvals: list[ApprovalRecord]) -> tuple[bool, str]:
+    need = REQUIRED_APPROVERS.get(str(p.approval_class), 1)
+    return len(approvals) >= need, f"{len(approvals)}/{need} approvals"
 
 
 class ActionRequest(TypedDict):
@@ -72,11 +82,10 @@ def files_in_diff(diff: str) -> list[str]:
     return sorted({m.group(2) for m in re.finditer(r"^diff --git a/(\S+) b/(\S+)$", diff, flags=re.M)})
 
 
-def _describe(p: Proposal, required: int, note: str) -> str:
-    have = len(p.approvers_for_current_hash())
+def _describe(p: Proposal, status: str, note: str) -> str:
     lines = [
         f"{p.title or p.kind} — proposed by {p.author_agent} ({p.principal}) on thread {p.thread_id}",
-        f"proposal {p.id} · class {p.approval_class} · approvals {have}/{required} · {p.content_hash}",
+        f"proposal {p.id} · class {p.approval_class} · {status} · {p.content_hash}",
         f"target {p.target} · files: {', '.join(p.payload.get('files', [])) or '(none)'}",
     ]
     if p.feedback:
@@ -86,11 +95,8 @@ def _describe(p: Proposal, required: int, note: str) -> str:
     return "\n".join(lines)
 
 
-def build_review_request(
-    proposals: list[Proposal], *, note: str = "", required: Callable[[Proposal], int] | None = None
-) -> HITLRequest:
+def build_review_request(proposals: list[Proposal], *, note: str = "", check: ApprovalCheck = count_check) -> HITLRequest:
     """One interrupt value for the whole batch: one action request per proposal, in order."""
-    need = required or (lambda p: REQUIRED_APPROVERS.get(str(p.approval_class), 1))
     actions: list[ActionRequest] = []
     for p in proposals:
         actions.append(
@@ -104,7 +110,7 @@ def build_review_request(
                     "files": p.payload.get("files", []),
                     "diff": p.payload.get("diff", ""),
                 },
-                description=_describe(p, need(p), note),
+                description=_describe(p, check(p, p.approvals_for_current_hash())[1], note),
             )
         )
     names = list(dict.fromkeys(a["name"] for a in actions))
@@ -150,7 +156,7 @@ def apply_decisions(
     decisions: list[dict[str, Any]],
     approver: Principal | None,
     *,
-    required: Callable[[Proposal], int] | None = None,
+    check: ApprovalCheck = count_check,
 ) -> ReviewOutcome:
     """Record validated decisions; each approval binds to the hash shown in the request."""
     if approver is None:
@@ -163,7 +169,6 @@ def apply_decisions(
     for p in proposals:
         if approver.identity in {p.principal, f"agent:{p.author_agent}"}:
             raise DecisionError(f"identity {approver.identity!r} proposed {p.id} and cannot decide its own proposal")
-    need = required or (lambda p: REQUIRED_APPROVERS.get(str(p.approval_class), 1))
     outcome = ReviewOutcome()
     now = utcnow()
     for p, d in zip(proposals, decisions, strict=True):
@@ -193,10 +198,10 @@ def apply_decisions(
                 outcome.waiting.append(p.id)
                 outcome.notes.append(f"{p.id}: {approver.identity} already approved; a distinct approver is needed")
                 continue
-            record = ApprovalRecord(decision="approve", identity=approver.identity, content_hash=p.content_hash, at=now)
-            have = len(current.approvers_for_current_hash()) + 1
-            done = have >= need(current)
+            record = ApprovalRecord(decision="approve", identity=approver.identity, content_hash=p.content_hash, at=now,
+                                    roles=tuple(sorted(approver.roles)))
+            done, why = check(current, [*current.approvals_for_current_hash(), record])
             store.add_decision(p.id, record, to=ProposalStatus.APPROVED if done else None)
             (outcome.approved if done else outcome.waiting).append(p.id)
-            outcome.notes.append(f"{p.id} approved by {approver.identity} ({have}/{need(current)})")
+            outcome.notes.append(f"{p.id} approved by {approver.identity} ({why})")
     return outcome
