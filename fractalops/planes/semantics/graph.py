@@ -25,6 +25,7 @@ from fractalops.planes.semantics.namespaces import (
 )
 from fractalops.planes.semantics.turtle import parse_turtle
 from fractalops.planes.semantics.validation import ValidationReport, require_valid
+from fractalops.planes.semantics.validation import validate as validate_graph
 
 __all__ = ["SemanticGraph", "open_semantics", "PROPOSALS_GRAPH", "steward_graph_iri", "terms_graph_iri"]
 
@@ -289,14 +290,12 @@ class SemanticGraph:
         return paths
 
     def validate(self) -> ValidationReport:
-        """Validate the whole union graph."""
-        from fractalops.planes.semantics.validation import validate
-
+        """Validate the whole union graph (every named graph together)."""
         g = Graph()
-        for t in self.dataset.triples((None, None, None)):
-            g.add(t)
-        return validate(g)
-
+        with _rdflib_quiet():
+            for t in self.dataset.triples((None, None, None)):
+                g.add(t)
+        return validate_graph(g)
 
 
 def open_semantics(data_dir: Path | None = None) -> SemanticGraph:

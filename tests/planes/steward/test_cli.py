@@ -71,3 +71,24 @@ def test_semantics_describe_impact_and_terms_check(tmp_path: Path, monkeypatch) 
     bad = runner.invoke(app, ["semantics", "terms", "check", str(vocab), "--json"])
     assert bad.exit_code == 1
     assert [t["term"] for t in json.loads(bad.stdout)["terms"] if not t["ok"]] == ["Thing"]
+
+
+def test_steward_run_when_another_process_owns_the_warehouse(tmp_path: Path) -> None:
+    from fractalops.planes.warehouse import close_warehouse, open_warehouse
+
+    data = tmp_path / "data"
+    proj = write_sample_project(tmp_path / "proj", datasets=4)
+    close_warehouse()
+    owner = open_warehouse(data)  # this test process plays the server that owns the embedded warehouse
+    try:
+        env = {**os.environ, "FRACTALOPS_DATA_DIR": str(data)}
+        env.pop("FRACTALOPS_CLICKHOUSE_URL", None)
+        out = subprocess.run([sys.executable, "-m", "fractalops.portal.cli", "steward", "run", str(proj), "--json"],
+                             env=env, capture_output=True, text=True, timeout=240, check=True)
+    finally:
+        owner.close()
+    doc = json.loads(out.stdout)
+    assert doc["ok"] is True and Path(doc["rdf"]).is_file()
+    assert doc["warehouse"]["ok"] is False and "cannot write to the warehouse" in doc["warehouse"]["message"]
+    pending = json.loads(Path(doc["warehouse"]["pending"]).read_text())
+    assert len(pending["events"]) == doc["events"]

@@ -38,6 +38,7 @@ def test_run_steward_end_to_end(tmp_path: Path, warehouse: Warehouse) -> None:
     assert sg.has_identity(orders)
     assert [p[-1].rsplit("/", 1)[-1] for p in sg.impact_paths("shop/orders_0")] == ["revenue_rollup", "revenue_rollup"]
     assert sg.impact_paths(orders) == sg.impact_paths("shop/orders_0")
+    assert sg.validate().conforms
     # DataHub JSON
     assert result.datahub_path == data / "catalog" / "datahub" / f"shop-{report.report_id}.json"
     mcps = json.loads(result.datahub_path.read_text())
