@@ -3,6 +3,7 @@
 from fractalops.planes.semantics.graph import (
     PROPOSALS_GRAPH,
     SemanticGraph,
+    get_semantics,
     open_semantics,
     steward_graph_iri,
     terms_graph_iri,
@@ -38,6 +39,7 @@ __all__ = [
     "commit_iri",
     "dataset_iri",
     "field_iri",
+    "get_semantics",
     "global_terms",
     "load_turtle",
     "local_term_iri",

@@ -52,13 +52,14 @@ def read_graph(path: Path, fmt: str = "nt") -> Graph:
     return graph
 
 
-def stamp(path: Path) -> tuple[int, int] | None:
-    """(mtime_ns, size) of `path`, or None when absent: tells a reader another process wrote it."""
+def stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, mtime_ns, size) of `path`, or None when absent: every write-rename makes a new inode, so a
+    reader can tell that another handle or process wrote it."""
     try:
         st = path.stat()
     except FileNotFoundError:
         return None
-    return st.st_mtime_ns, st.st_size
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from fractalops.planes.semantics.turtle import parse_turtle
 from fractalops.planes.semantics.validation import ValidationReport, require_valid
 from fractalops.planes.semantics.validation import validate as validate_graph
 
-__all__ = ["SemanticGraph", "open_semantics", "PROPOSALS_GRAPH", "steward_graph_iri", "terms_graph_iri"]
+__all__ = ["SemanticGraph", "open_semantics", "get_semantics", "PROPOSALS_GRAPH", "steward_graph_iri", "terms_graph_iri"]
 
 PROPOSALS_GRAPH = URIRef(ID_BASE + "graph/proposals")
 """Named graph holding applied proposals and their lineage."""
@@ -73,7 +73,7 @@ class SemanticGraph:
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "graph.nq"
         self._lock = self.root / ".graph.lock"
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._ds = Dataset(default_union=True)
         self._mutex = threading.RLock()  # rdflib stores are not safe for concurrent writers in one process
         self._reload_if_changed()
@@ -299,6 +299,20 @@ class SemanticGraph:
 
 
 def open_semantics(data_dir: Path | None = None) -> SemanticGraph:
-    """The semantic plane under `<data dir>/semantics/`."""
+    """A new handle on the semantic plane under `<data dir>/semantics/` (parses the file once)."""
     base = Path(data_dir) if data_dir is not None else settings.data_dir()
     return SemanticGraph(base / "semantics")
+
+
+_shared: dict[Path, SemanticGraph] = {}
+_shared_lock = threading.Lock()
+
+
+def get_semantics(data_dir: Path | None = None) -> SemanticGraph:
+    """The process's shared handle for a data dir (cheap to call per graph node; reloads when the file changes)."""
+    base = (Path(data_dir) if data_dir is not None else settings.data_dir()).resolve()
+    with _shared_lock:
+        handle = _shared.get(base)
+        if handle is None:
+            handle = _shared[base] = SemanticGraph(base / "semantics")
+        return handle

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from fractalops.errors import SemanticsError
-from fractalops.planes.semantics import open_semantics
+from fractalops.planes.semantics import get_semantics, open_semantics
 from fractalops.planes.semantics.namespaces import FO, PROV
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -86,3 +86,11 @@ def test_a_second_handle_sees_writes_of_the_first(tmp_path: Path) -> None:
 def test_identity_calls_reject_non_iris(tmp_path: Path) -> None:
     with pytest.raises(SemanticsError, match="not an absolute IRI"):
         open_semantics(tmp_path).describe("prop-1")
+
+
+def test_get_semantics_shares_one_handle_per_data_dir(tmp_path: Path) -> None:
+    shared = get_semantics(tmp_path / "a")
+    assert get_semantics(tmp_path / "a") is shared
+    assert get_semantics(tmp_path / "b") is not shared
+    open_semantics(tmp_path / "a").record_applied_proposal(**PROPOSAL)
+    assert shared.has_identity(P)  # the shared handle reloads after another handle wrote
