@@ -10,9 +10,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from fractalops.adapters.protocol import AdapterTask
+from fractalops.adapters.run import run_asset
 from fractalops.adapters.workspace import isolated_workspace
+from fractalops.adapters.write_changes import check_change_path
 from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
-from fractalops.errors import AccessBlockedError
+from fractalops.errors import AccessBlockedError, AdapterTimeoutError
 from fractalops.hud import AgentHUD
 
 __all__ = ["SPEC"]
@@ -32,17 +35,15 @@ def _observe(ctx: AgentContext) -> AgentResult:
 def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> tuple[str, str, list[str]]:
     with isolated_workspace(Path(ctx.workspace)) as ws:
         for change in changes:
-            path = ws.path / change["path"]
+            path = check_change_path(ws.path, change["path"])
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(change["content"])
             ctx.emit("file_written", f"wrote {change['path']}", path=change["path"])
-        return ws.diff(), ws.base_commit, ws.changed_files()
+        diff, files = ws.diff_and_files()
+        return diff, ws.base_commit, files
 
 
 def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, str]]) -> tuple[str, str, list[str]]:
-    from fractalops.adapters.protocol import AdapterTask
-    from fractalops.adapters.run import run_asset
-
     bindings = ctx.configurable.get("bindings") or {}
     asset = ctx.resources.armory().bind("forge", bindings.get("forge"))
     if asset.kind == "native":
@@ -65,6 +66,9 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     changes = ctx.resources.get_payload(ctx.changes_ref) if ctx.changes_ref else []
     try:
         diff, base_commit, files = _build_with_asset(ctx, hud, changes)
+    except AdapterTimeoutError as exc:
+        return AgentResult(signal=f"build failed: {exc}", summary={"last_feedback": str(exc)[:200]},
+                           state={"phase": "prove"})
     except AccessBlockedError as exc:
         return AgentResult(
             signal=f"blocked: {exc}",

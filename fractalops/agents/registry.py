@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fractalops.agents import aether, atlas, beacon, cartographer, compass, conductor, forge, ledger, mercury
-from fractalops.agents import ontos, prism, quill, relay, scribe, sentinel, signal
+from fractalops.agents import (
+    aether,
+    atlas,
+    beacon,
+    cartographer,
+    compass,
+    conductor,
+    forge,
+    ledger,
+    mercury,
+    ontos,
+    prism,
+    quill,
+    relay,
+    scribe,
+    sentinel,
+    signal,
+)
 from fractalops.agents.spec import AgentSpec
 from fractalops.errors import UnknownNameError
 

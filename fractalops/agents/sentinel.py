@@ -61,7 +61,7 @@ def _review(proposal_ids: list[str], ctx: AgentContext) -> AgentResult:
         principal_kind = "agent" if p.principal.startswith("agent:") else "human"
         decision = constitution.check_author(p.model_dump(include={"kind", "target"}) | {"files": p.payload.get("files", [])},
                                              ceiling, principal_kind)
-        store.update(pid, lambda x, c=ApprovalClass(decision.approval_class): x.model_copy(update={"approval_class": c}))
+        store.set_approval_class(pid, ApprovalClass(decision.approval_class))
         if not decision.allowed:
             store.add_decision(pid, ApprovalRecord(decision="reject", identity=POLICY_IDENTITY, content_hash=p.content_hash,
                                                    at=utcnow(), message=f"refused by sentinel: {decision.reason}"),

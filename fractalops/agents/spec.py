@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fractalops.agents._resources import SquadResources
 from fractalops.hud import AgentHUD
 from fractalops.identity import Principal
-from fractalops.agents._resources import SquadResources
 
 __all__ = ["AgentSpec", "AgentContext", "AgentResult", "AgentFn"]
 

@@ -8,12 +8,11 @@ Portal and the CLI read: status, current agent, pending approvals, live signal l
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
+
+from fractalops.planes._sqlite import SQLiteFile
 
 __all__ = ["LiveEvent", "LiveOutbox", "ProjectionRow", "OUTBOX_TABLE", "PROJECTION_NAME"]
 
@@ -74,29 +73,22 @@ class LiveOutbox:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
+        # Observations, not mutations: NORMAL survives a process crash (WAL), only a power cut may lose the tail.
+        self._file = SQLiteFile(path, synchronous="NORMAL", schema=_SCHEMA)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> LiveOutbox:
         return cls(data_dir / "live.sqlite")
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            yield db
-        finally:
-            db.close()
+    def _db(self):  # noqa: ANN202 - reads on this thread's connection
+        return self._file.read()
 
     def append(
         self, *, thread_id: str, agent: str, kind: str, text: str, key: str, data: dict[str, Any] | None = None
     ) -> int | None:
         """Append one event; returns its monotonic id, or None when `key` was already recorded (a replay)."""
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        with self._db() as db:
+        with self._file.write() as db:
             cur = db.execute(
                 f"INSERT OR IGNORE INTO {OUTBOX_TABLE} (thread_id, agent, kind, text, data, idempotency_key, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -130,7 +122,7 @@ class LiveOutbox:
     ) -> None:
         """Upsert the thread's `harness-projection` row."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        with self._db() as db:
+        with self._file.write() as db:
             last = db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {OUTBOX_TABLE} WHERE thread_id = ?", (thread_id,)).fetchone()[0]
             db.execute(
                 "INSERT INTO harness_projection VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET"

@@ -10,7 +10,11 @@ from fractalops.planes.proposals.model import (
     content_hash,
 )
 from fractalops.planes.proposals.store import ProposalStore, utcnow
-from fractalops.planes.proposals.workspace_patch import ApplyOutcome, apply_workspace_patch, find_applied_commit
+from fractalops.planes.proposals.workspace_patch import (
+    ApplyOutcome,
+    apply_workspace_patch,
+    find_applied_commit,
+)
 
 __all__ = [
     "ApplyOutcome",

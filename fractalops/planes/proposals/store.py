@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fractalops.errors import ProposalError
+from fractalops.planes._sqlite import SQLiteFile
 from fractalops.planes.proposals.model import (
     ApprovalClass,
     ApprovalRecord,
@@ -48,12 +47,7 @@ class ProposalStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.executescript(_SCHEMA)
-        finally:
-            db.close()
+        self._db = SQLiteFile(path, synchronous="FULL", schema=_SCHEMA)
         with self._tx() as db:
             if db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
                 db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
@@ -62,21 +56,8 @@ class ProposalStore:
     def in_data_dir(cls, data_dir: Path) -> ProposalStore:
         return cls(data_dir / "proposals.sqlite")
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+    def _tx(self):  # noqa: ANN202 - a write transaction on this thread's connection
+        return self._db.write()
 
     def create(
         self,
@@ -121,7 +102,7 @@ class ProposalStore:
         return proposal
 
     def get(self, proposal_id: str) -> Proposal:
-        with self._tx() as db:
+        with self._db.read() as db:
             row = db.execute("SELECT record FROM proposals WHERE id = ?", (proposal_id,)).fetchone()
         if row is None:
             raise ProposalError(f"unknown proposal {proposal_id!r} in {self.path}; list them with `fractalops proposals list`")
@@ -133,13 +114,13 @@ class ProposalStore:
             query, args = query + " AND thread_id = ?", [*args, thread_id]
         if status:
             query, args = query + " AND status = ?", [*args, str(status)]
-        with self._tx() as db:
+        with self._db.read() as db:
             rows = db.execute(query + " ORDER BY created_at, id", args).fetchall()
         return [Proposal.model_validate_json(r[0]) for r in rows]
 
     def counts(self, thread_id: str) -> dict[str, int]:
         """Proposals of one thread by status."""
-        with self._tx() as db:
+        with self._db.read() as db:
             rows = db.execute("SELECT status, COUNT(*) FROM proposals WHERE thread_id = ? GROUP BY status", (thread_id,))
             return {status: n for status, n in rows.fetchall()}
 
@@ -169,6 +150,9 @@ class ProposalStore:
 
     def transition(self, proposal_id: str, to: ProposalStatus, **fields: Any) -> Proposal:
         return self.update(proposal_id, lambda p: p.model_copy(update=fields), to=to)
+
+    def set_approval_class(self, proposal_id: str, approval_class: ApprovalClass) -> Proposal:
+        return self.update(proposal_id, lambda p: p.model_copy(update={"approval_class": approval_class}))
 
     def add_decision(self, proposal_id: str, record: ApprovalRecord, *, to: ProposalStatus | None) -> Proposal:
         def change(p: Proposal) -> Proposal:
