@@ -61,7 +61,7 @@ def test_sigkill_during_apply_never_applies_twice_or_loses_the_approval(own_serv
         client = own_server.client()
         client.runs.create(thread, "squad", command={"resume": {"decisions": [{"type": "approve"}]}})
         killed = threading.Event()
-        threading.Timer(rng.uniform(0.05, 1.2), lambda: (own_server.dev.kill(), killed.set())).start()
+        threading.Timer(rng.uniform(0.05, 1.2), lambda done=killed: (own_server.dev.kill(), done.set())).start()
         assert killed.wait(10)
         own_server.restart(kill=True)
         client = own_server.client()
