@@ -1,0 +1,73 @@
+"""SDK journey through `langgraph dev`: the squad vs the bare graph registered on the same server.
+
+Both graphs are served by one `langgraph dev` process (a temp config adds `bare` beside `squad`), and each
+journey is launch -> join -> resume(approve) -> join on a fresh thread and repo, driven by `langgraph-sdk`.
+Target: squad / bare <= 1.2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from langgraph_sdk import get_sync_client  # noqa: E402
+
+from benchmarks.squad_overhead import _repo  # noqa: E402
+from fractalops.portal.devserver import PROJECT_CONFIG, DevServer, free_port  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
+KEY = "bench-key"
+
+
+def _journey(client, assistant: str, root: Path, i: int) -> float:
+    repo = _repo(root / f"repo-{uuid.uuid4().hex[:8]}")
+    payload = {"intent": "bench change", "workspace": str(repo), "changes": [{"path": "src/m.py", "content": f"X = {i}\n"}]}
+    start = time.perf_counter()
+    thread = client.threads.create()["thread_id"]
+    run = client.runs.create(thread, assistant, input=payload)
+    client.runs.join(thread, run["run_id"])
+    assert client.threads.get_state(thread)["interrupts"], f"{assistant}: expected an approval interrupt"
+    run = client.runs.create(thread, assistant, command={"resume": {"decisions": [{"type": "approve"}]}})
+    client.runs.join(thread, run["run_id"])
+    elapsed = time.perf_counter() - start
+    assert (repo / "src/m.py").exists(), f"{assistant}: the change must be applied"
+    return elapsed
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="fo-sdk-bench-") as tmp:
+        root = Path(tmp)
+        config = json.loads(PROJECT_CONFIG.read_text())
+        config["graphs"]["bare"] = f"{Path(__file__).resolve().with_name('_bare_graph.py')}:graph"
+        config_path = root / "langgraph.json"
+        config_path.write_text(json.dumps(config))
+        keys = json.dumps({KEY: {"identity": "bench", "roles": ["operator", "approver"]}})
+        server = DevServer(root / "data", port=free_port(), config=config_path, jobs_per_worker=10,
+                           env={"FRACTALOPS_API_KEYS": keys}).start()
+        try:
+            client = get_sync_client(url=server.url, api_key=KEY)
+            _journey(client, "squad", root, -1), _journey(client, "bare", root, -1)
+            squad_t, bare_t = [], []
+            for i in range(ROUNDS):
+                bare_t.append(_journey(client, "bare", root, i))
+                squad_t.append(_journey(client, "squad", root, i))
+        finally:
+            server.stop()
+    s, b = statistics.median(squad_t), statistics.median(bare_t)
+    print(f"squad via SDK  median {s * 1000:8.1f} ms over {ROUNDS} journeys")
+    print(f"bare via SDK   median {b * 1000:8.1f} ms over {ROUNDS} journeys")
+    print(f"ratio squad/bare = {s / b:.3f}  (target <= 1.2)")
+    print(json.dumps({"benchmark": "sdk_overhead", "squad_ms": round(s * 1000, 1), "bare_ms": round(b * 1000, 1),
+                      "ratio": round(s / b, 3), "target": 1.2, "rounds": ROUNDS}))
+
+
+if __name__ == "__main__":
+    main()
