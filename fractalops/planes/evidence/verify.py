@@ -114,10 +114,11 @@ def _scan_entries_slowly(path: Path, data: bytes) -> _LogScan:
     return scan
 
 
-def _check_checkpoints(path: Path, name: str, scan: _LogScan, public: bytes | None) -> list[_Problem]:
+def _check_checkpoints(path: Path, name: str, scan: _LogScan, keys: _KeyState) -> list[_Problem]:
     data = _read(path)
     if not data:
         return [] if data is None else [_Problem(0, f"{path} exists but is empty")]
+    public = keys.current()
     if public is None:
         return [_Problem(0, f"{path}: checkpoints exist but the key pair is missing or invalid")]
     anchored, previous = 0, None
@@ -162,6 +163,27 @@ def _check_keys(layout: ChronicleLayout) -> tuple[bytes | None, list[_Problem]]:
         return None, [_Problem(0, str(exc)), *problems]
 
 
+class _KeyState:
+    """The key pair as seen under the keys-dir lock; re-read once if it was absent (keys only ever appear)."""
+
+    def __init__(self, layout: ChronicleLayout) -> None:
+        self.layout = layout
+        self.public: bytes | None = None
+        self.problems: list[_Problem] = []
+        self._check()
+
+    def _check(self) -> None:
+        if self.layout.keys_dir.is_dir():
+            with locked_dir(self.layout.keys_dir, exclusive=False):
+                self.public, self.problems = _check_keys(self.layout)
+
+    def current(self) -> bytes | None:
+        """Call with a log's shared lock held: its checkpoints were written after the keys existed."""
+        if self.public is None and not self.problems:
+            self._check()
+        return self.public
+
+
 def _check_artifacts(layout: ChronicleLayout, bodies: list[bytes]) -> list[_Problem]:
     directory = layout.artifacts_dir
     if not directory.exists():
@@ -196,12 +218,13 @@ def _check_artifacts(layout: ChronicleLayout, bodies: list[bytes]) -> list[_Prob
     return problems
 
 
-def _check_logs(layout: ChronicleLayout, name: str, public: bytes | None) -> tuple[_LogScan, list[_Problem]]:
+def _check_logs(layout: ChronicleLayout, name: str) -> tuple[_LogScan, list[_Problem]]:
     problems: list[_Problem] = []
     with shared_lock_if_exists(layout.entries(name)):
+        keys = _KeyState(layout)
         own = _scan_entries(layout.entries(name))
         problems += own.problems
-        problems += _check_checkpoints(layout.checkpoints(name), name, own, public)
+        problems += _check_checkpoints(layout.checkpoints(name), name, own, keys)
     if layout.logs_dir.exists():
         for other in sorted(os.listdir(layout.logs_dir)):
             log_dir = layout.log_dir(other)
@@ -214,9 +237,9 @@ def _check_logs(layout: ChronicleLayout, name: str, public: bytes | None) -> tup
                 continue
             with shared_lock_if_exists(layout.entries(other)):
                 scan = _scan_entries(layout.entries(other))
-                found = scan.problems + _check_checkpoints(layout.checkpoints(other), other, scan, public)
+                found = scan.problems + _check_checkpoints(layout.checkpoints(other), other, scan, keys)
             problems += [_Problem(None, f"log {other!r}: {p.reason}") for p in found]
-    return own, problems
+    return own, keys.problems + problems
 
 
 def _unexpected_top_level(layout: ChronicleLayout) -> list[_Problem]:
@@ -231,10 +254,8 @@ def verify_chronicle(root: Path, name: str = "main") -> VerifyResult:
         return VerifyResult(ok=True, size=0, first_bad=None, reason=None)
     size = 0
     try:
-        public, problems = _check_keys(layout)
-        own, log_problems = _check_logs(layout, name, public)
+        own, problems = _check_logs(layout, name)
         size = own.lines
-        problems += log_problems
         if layout.artifacts_dir.is_dir():
             with locked_dir(layout.artifacts_dir, exclusive=False):
                 problems += _check_artifacts(layout, own.bodies)
