@@ -11,8 +11,11 @@ from typing import Any
 
 from fractalops.armory import Armory, Constitution, armory_path, load_armory
 from fractalops.armory.secrets import SecretBackend, open_secret_backend
+from fractalops.planes.evidence import ChronicleLog, open_chronicle
 from fractalops.planes.live import LiveOutbox
 from fractalops.planes.proposals import ProposalStore
+from fractalops.planes.semantics import SemanticGraph, get_semantics
+from fractalops.planes.warehouse import Warehouse, get_warehouse
 from fractalops.settings import data_dir
 
 __all__ = ["SquadResources", "squad_resources"]
@@ -39,6 +42,16 @@ class SquadResources:
     def secrets(self) -> SecretBackend:
         return open_secret_backend()
 
+    def semantics(self) -> SemanticGraph:
+        return get_semantics(self.root)
+
+    def warehouse(self) -> Warehouse:
+        """This process's warehouse (the server process is its single writer)."""
+        return get_warehouse()
+
+    def chronicle(self) -> ChronicleLog:
+        return _chronicle(self.root)
+
     def put_payload(self, value: Any) -> str:
         """Content-address a JSON payload under the data dir; thread state carries only the returned ref."""
         blob = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
@@ -57,6 +70,11 @@ class SquadResources:
         if "sha256:" + hashlib.sha256(blob).hexdigest() != ref:
             raise ValueError(f"payload {ref} at {path} does not match its hash")
         return json.loads(blob)
+
+
+@lru_cache(maxsize=8)
+def _chronicle(root: Path) -> ChronicleLog:
+    return open_chronicle(root)
 
 
 @lru_cache(maxsize=4)

@@ -1,19 +1,56 @@
-"""ontos — semantics: gives proposals and applied changes their global semantic identity and lineage."""
+"""ontos — semantics: gives every applied proposal its global semantic identity and PROV-O lineage.
+
+Before the gate it only marks the batch as awaiting identity; after relay it records proposal -> change ->
+applied commit in the semantic graph (SHACL-validated before anything is written) and keeps the IRI on the
+proposal, where ledger picks it up for the proof path.
+"""
 
 from __future__ import annotations
 
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
-from fractalops.hud import AgentHUD
+from pathlib import Path
 
-__all__ = ["SPEC"]
+from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
+from fractalops.errors import FractalOpsError
+from fractalops.hud import AgentHUD
+from fractalops.planes.proposals import ProposalStatus
+
+__all__ = ["SPEC", "applied_proposals"]
+
+_APPLIED = (ProposalStatus.APPLIED, ProposalStatus.VISIBLE, ProposalStatus.EVIDENCED)
+
+
+def applied_proposals(ctx: AgentContext) -> list:
+    return [p for p in map(ctx.resources.proposals.get, ctx.proposal_ids) if p.status in _APPLIED and p.executed]
+
+
+def _record_lineage(ctx: AgentContext) -> AgentResult:
+    recorded, failed = [], []
+    for p in applied_proposals(ctx):
+        if p.evidence.get("graph"):
+            recorded.append(p.id)
+            continue
+        try:
+            iri = ctx.resources.semantics().record_applied_proposal(
+                thread_id=p.thread_id, proposal_id=p.id, agent=p.author_agent, principal=p.principal,
+                content_hash=p.content_hash, target=p.target, files=list(p.payload.get("files", [])),
+                commit=p.executed.commit, project=Path(p.target).name,
+            )
+        except FractalOpsError as exc:
+            ctx.emit("semantics_failed", f"{p.id}: no semantic identity: {exc}"[:500], proposal_id=p.id)
+            failed.append(p.id)
+            continue
+        ctx.resources.proposals.set_evidence(p.id, graph=iri)
+        ctx.emit("semantic_identity", f"{p.id} -> {iri}", proposal_id=p.id, iri=iri)
+        recorded.append(p.id)
+    text = f"semantic identity for {len(recorded)} applied proposal(s)" + (f", {len(failed)} failed" if failed else "")
+    return AgentResult(signal=text, state={"phase": "prove"})
 
 
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     if ctx.phase == "semantics":
-        ctx.emit("semantics", f"{len(ctx.proposal_ids)} proposal(s) await semantic identity after apply")
-        return AgentResult(signal="proposals tagged for semantic identity", state={"phase": "classify"})
-    return AgentResult(signal="no semantic identity recorded: the semantics plane is not wired yet",
-                       state={"phase": "prove"})
+        ctx.emit("semantics", f"{len(ctx.proposal_ids)} proposal(s) get their semantic identity once applied")
+        return AgentResult(signal="proposals queued for semantic identity", state={"phase": "classify"})
+    return _record_lineage(ctx)
 
 
 SPEC = AgentSpec(name="ontos", pack="core", role="semantics: global ontology ids, SHACL, graph lineage", run=run)

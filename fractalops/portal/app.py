@@ -22,6 +22,7 @@ from fractalops.agents._resources import squad_resources
 from fractalops.errors import ProposalError
 from fractalops.identity import Principal, principal_from_user
 from fractalops.planes.live import PROJECTION_NAME
+from fractalops.planes.proof import check_proof, proof_bundle
 
 __all__ = ["app"]
 
@@ -130,10 +131,35 @@ def proposal(request: Request) -> JSONResponse:
     return JSONResponse(json.loads(p.model_dump_json()))
 
 
+def _thread_proof(thread_id: str, with_bundle: bool) -> dict[str, Any]:
+    resources = squad_resources()
+    applied = [p for p in resources.proposals.list(thread_id=thread_id) if p.executed is not None]
+    if not applied:
+        empty = {"ok": False, "ref": None, "reason": "no applied proposal on this thread"}
+        return {"closed": False, "graph": empty, "warehouse": empty, "chronicle": empty, "proposals": []}
+    planes = {"semantics": resources.semantics(), "warehouse": resources.warehouse(), "chronicle": resources.chronicle()}
+    verdicts = [{"proposal_id": p.id, **check_proof(p.evidence, proposal_id=p.id, **planes)} for p in applied]
+    result: dict[str, Any] = {**verdicts[-1], "closed": all(v["closed"] for v in verdicts), "proposals": verdicts}
+    result.pop("proposal_id")
+    if with_bundle:
+        result["bundle"] = proof_bundle(applied[-1].evidence, proposal_id=applied[-1].id, **planes)
+    return result
+
+
+def proof(request: Request) -> JSONResponse:
+    # Per-plane proof verdict for a thread; ?bundle=1 adds a bundle that `fractalops proof check` verifies offline.
+    thread_id = request.path_params["thread_id"]
+    allowed = _visible_thread_ids(_caller(request))
+    if allowed is not None and thread_id not in allowed:
+        return _error(404, f"unknown thread {thread_id}")
+    return JSONResponse(_thread_proof(thread_id, request.query_params.get("bundle") in {"1", "true"}))
+
+
 app = Starlette(
     routes=[
         Route("/threads/{thread_id}/hud", hud),
         Route("/threads/{thread_id}/hud/diagnostics", hud_diagnostics),
+        Route("/threads/{thread_id}/proof", proof),
         Route("/projection", projection),
         Route("/projection/{thread_id}", thread_projection),
         Route("/live/events", live_events),

@@ -46,7 +46,7 @@ def test_run_show_approve_through_the_cli(cli, tmp_path):
     assert (repo / "src/notes.py").read_text() == "NOTES = 1\n" and commits_for(repo, pid) == 1
 
     listed = cli("proposals", "list", "--thread", thread, "--json")
-    assert [(p["id"], p["status"]) for p in listed] == [(pid, "visible")]
+    assert [(p["id"], p["status"]) for p in listed] == [(pid, "evidenced")]
     assert cli("proposals", "show", pid, "--json")["executed"]["commit"]
     assert any(t["thread_id"] == thread for t in cli("threads", "--json"))
     cli("approve", thread, "--json", code=1)

@@ -67,9 +67,9 @@ def test_sigkill_during_apply_never_applies_twice_or_loses_the_approval(own_serv
         client = own_server.client()
         assert commits_for(repo, pid) <= 1
         record = client.http.get(f"/proposals/{pid}")
-        assert record["status"] in {"in_review", "approved", "published", "applied", "visible"}
+        assert record["status"] in {"in_review", "approved", "published", "applied", "visible", "evidenced"}
         if record["status"] != "in_review":
             assert [a["identity"] for a in record["approvals"]] == ["alice"], "an approval is never lost"
         _drive_to_done(client, thread)
         assert commits_for(repo, pid) == 1
-        assert client.http.get(f"/proposals/{pid}")["status"] == "visible"
+        assert client.http.get(f"/proposals/{pid}")["status"] == "evidenced"

@@ -25,14 +25,14 @@ def test_approve_applies_exactly_once_and_hud_is_served(server, tmp_path):
     hud = client.http.get(f"/threads/{thread}/hud")
     assert set(hud) == {"intent", "route", "launch_action", "proof_path", "recovery_rule", "completion_proof",
                         "live_signal", "continuity"}
-    assert hud["continuity"] == "fresh" and hud["completion_proof"].startswith("open")
+    assert hud["continuity"] == "fresh" and hud["completion_proof"].startswith("open: missing graph")
 
     state = decide(client, thread, {"type": "approve"})
     assert state["next"] == [] and not state["interrupts"]
     assert (repo / "src/app.py").read_text() == 'print("hello")\n'
     assert commits_for(repo, action["args"]["proposal_id"]) == 1
     record = client.http.get(f"/proposals/{action['args']['proposal_id']}")
-    assert record["status"] == "visible"
+    assert record["status"] == "evidenced"
     assert [(a["decision"], a["identity"], a["content_hash"]) for a in record["approvals"]] == [
         ("approve", "alice", action["args"]["content_hash"])]
     assert record["executed"]["applied_hash"] == action["args"]["content_hash"]

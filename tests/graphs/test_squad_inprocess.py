@@ -13,6 +13,7 @@ from langgraph.types import Command
 from fractalops.agents._resources import squad_resources
 from fractalops.errors import UnknownNameError
 from fractalops.graphs.squad import build_squad
+from fractalops.hud import compile_hud
 from fractalops.planes.proposals import ProposalStatus
 
 ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
@@ -55,13 +56,17 @@ def test_launch_interrupts_once_then_approve_applies_exactly_once(squad, repo, d
     pid = request["action_requests"][0]["args"]["proposal_id"]
     assert sum(f"Fractalops-Proposal: {pid}" in m for m in _log(repo)) == 1
     proposal = squad_resources().proposals.get(pid)
-    assert proposal.status == ProposalStatus.VISIBLE
+    assert proposal.status == ProposalStatus.EVIDENCED
     assert [a.identity for a in proposal.approvals] == ["alice"]
     assert proposal.executed and proposal.executed.applied_hash == proposal.content_hash
 
     state = squad.get_state(_config(thread, ALICE))
     assert state.next == ()
-    assert state.values["summary"]["proof"] == {}
+    proof = state.values["summary"]["proof"]
+    assert set(proof) == {"graph", "warehouse", "chronicle"}
+    assert proof["graph"] == f"https://fractalops.dev/id/proposal/{pid}"
+    assert proof["chronicle"].startswith("chronicle://main/")
+    assert compile_hud(state.values["summary"], resumed=False).hud.completion_proof.startswith("closed: graph=")
 
 
 def test_agent_identity_cannot_approve(squad, repo, data_dir):

@@ -137,6 +137,8 @@ class Proposal(BaseModel):
     """What relay executed, once applied."""
     feedback: str = ""
     """The latest reject message or stale reason, shown to the proposing agent."""
+    evidence: dict[str, str] = Field(default_factory=dict)
+    """Proof-path refs once recorded: `graph` (IRI), `warehouse` (fact id), `chronicle` (`chronicle://…` ref)."""
     created_at: str = ""
     updated_at: str = ""
 

@@ -154,6 +154,9 @@ class ProposalStore:
     def set_approval_class(self, proposal_id: str, approval_class: ApprovalClass) -> Proposal:
         return self.update(proposal_id, lambda p: p.model_copy(update={"approval_class": approval_class}))
 
+    def set_evidence(self, proposal_id: str, **refs: str) -> Proposal:
+        return self.update(proposal_id, lambda p: p.model_copy(update={"evidence": {**p.evidence, **refs}}))
+
     def add_decision(self, proposal_id: str, record: ApprovalRecord, *, to: ProposalStatus | None) -> Proposal:
         def change(p: Proposal) -> Proposal:
             feedback = record.message if record.decision == "reject" else p.feedback
