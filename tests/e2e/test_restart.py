@@ -72,4 +72,6 @@ def test_sigkill_during_apply_never_applies_twice_or_loses_the_approval(own_serv
             assert [a["identity"] for a in record["approvals"]] == ["alice"], "an approval is never lost"
         _drive_to_done(client, thread)
         assert commits_for(repo, pid) == 1
-        assert client.http.get(f"/proposals/{pid}")["status"] == "evidenced"
+        status = client.http.get(f"/proposals/{pid}")["status"]
+        assert status == "evidenced", (status, client.http.get(f"/threads/{thread}/proof"),
+                                       [e["text"] for e in client.http.get(f"/live/events?thread_id={thread}")["events"]][-12:])
