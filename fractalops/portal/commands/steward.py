@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fractalops import settings
 from fractalops.errors import FractalOpsError
-from fractalops.planes.semantics._store import atomic_write_text
+from fractalops.planes.steward.pending import spool_rows
 from fractalops.planes.steward.run import StewardRunResult, run_steward
 
 __all__ = ["NAME", "app"]
@@ -41,10 +41,20 @@ def _warehouse_step(result: StewardRunResult, data_dir: Path, skip: bool) -> dic
                 message = f"cannot write to the warehouse: {exc}"
     else:
         message = "skipped (--no-warehouse)"
-    atomic_write_text(pending, json.dumps({"summary": result.summary, "events": result.event_rows},
-                                          default=str, indent=1))
+    spool_rows(data_dir, pending.stem, result.summary, result.event_rows)
     return {"ok": False, "message": f"{message}; rows kept in {pending} for the server to ingest",
             "pending": str(pending), "events": len(result.event_rows)}
+
+
+def _via_server(project_dir: Path) -> dict[str, Any] | None:
+    """The server owns the warehouse: run the `steward` graph there (it ingests the spooled rows too)."""
+    from fractalops.portal.commands._client import sdk
+
+    try:
+        values = sdk().runs.wait(None, "steward", input={"project_dir": str(project_dir.resolve())})
+    except Exception:  # noqa: BLE001 - no reachable server: the spool file stays for the next server run
+        return None
+    return (values or {}).get("result", {}).get("warehouse") if isinstance(values, dict) else None
 
 
 @app.command("run")
@@ -64,6 +74,8 @@ def run(
             typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     warehouse = _warehouse_step(result, data_dir, no_warehouse)
+    if not warehouse["ok"] and not no_warehouse and (served := _via_server(project_dir)):
+        warehouse = {**served, "via": "server steward graph"}
     doc = {"ok": True, **result.to_json(), "warehouse": warehouse}
     if as_json:
         typer.echo(json.dumps(doc))

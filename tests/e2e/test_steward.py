@@ -1,0 +1,34 @@
+"""The `steward` graph on the server, and `fractalops steward run` while the server owns the warehouse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from fractalops.planes.steward import write_sample_project
+from fractalops.portal.cli import app
+
+pytestmark = pytest.mark.server
+
+
+def test_steward_graph_and_cli_write_all_three_outputs(server, tmp_path, monkeypatch):
+    project = write_sample_project(tmp_path / "shop", datasets=3)
+    values = server.client().runs.wait(None, "steward", input={"project_dir": str(project)})
+    result = values["result"]
+    assert result["datasets"] >= 3 and result["triples"] > 0
+    assert result["rdf"].endswith(".ttl") and result["datahub"].endswith(".json")
+    assert result["warehouse"]["ok"] is True and result["warehouse"]["events"] > 0
+    mcps = json.loads(open(result["datahub"]).read())
+    assert {m["aspectName"] for m in mcps} >= {"datasetProperties", "schemaMetadata", "upstreamLineage"}
+
+    monkeypatch.setenv("FRACTALOPS_SERVER_URL", server.url)
+    monkeypatch.setenv("FRACTALOPS_API_KEY", "key-alice")
+    monkeypatch.setenv("FRACTALOPS_DATA_DIR", str(server.data_dir))
+    out = CliRunner().invoke(app, ["steward", "run", str(project), "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert {"rdf", "datahub", "warehouse"} <= set(doc)
+    assert doc["warehouse"]["ok"] is True and doc["warehouse"]["via"] == "server steward graph"
+    assert not list((server.data_dir / "steward" / "pending").glob("*.json")), "spooled rows were ingested"
