@@ -29,7 +29,7 @@ from tests.e2e._chat_ui import (
     build_ui,
     wait_until,
 )
-from tests.e2e._journey import commits_for, launch, request_of
+from tests.e2e._journey import commits_for, decide, launch, request_of
 from tests.e2e.conftest import KEYS, Server
 
 pytestmark = pytest.mark.server
@@ -238,4 +238,34 @@ def test_chat_message_from_the_ui_gets_the_observe_reply(ui_server, chat_ui, pag
     served = messages[1]["content"]
     assert served.startswith("Route `observe`")
     assert " ".join(reply.inner_text().split()) == " ".join(served.replace("`", "").split())
+    _assert_clean(page)
+
+
+def test_mark_as_resolved_in_the_ui_leaves_the_gate_waiting(ui_server, chat_ui, page, tmp_path):
+    """The card's "Mark as Resolved" resumes with `Command(goto="__end__")`, which LangGraph ignores on our graph
+    ("wrote to unknown channel branch:to:__end__"): the run succeeds, the thread still waits at the gate and
+    nothing is decided or applied; a real decision afterwards still works."""
+    repo = make_git_repo(tmp_path / "repo")
+    client = ui_server.client()
+    thread = _launch_with_message(client, repo)
+    action = request_of(client, thread)["action_requests"][0]
+    pid = action["args"]["proposal_id"]
+
+    _open_thread(page, chat_ui, thread, tmp_path / "interrupt-card.png")
+    page.get_by_role("button", name="Mark as Resolved", exact=True).click()
+
+    def ui_run_done() -> list[dict[str, Any]] | None:
+        runs = client.runs.list(thread)
+        return runs if len(runs) == 2 and all(r["status"] in {"success", "error"} for r in runs) else None
+
+    runs = wait_until(ui_run_done, RESUME_DEADLINE, "the UI's resolve run to finish")
+    assert [r["status"] for r in runs] == ["success", "success"]
+    assert request_of(client, thread)["action_requests"] == [action]
+    assert client.threads.get_state(thread)["next"] == ["gate"]
+    record = client.http.get(f"/proposals/{pid}")
+    assert record["approvals"] == [] and record["status"] == "in_review", record
+    assert not (repo / "src/app.py").exists() and commits_for(repo, pid) == 0
+
+    decide(client, thread, {"type": "approve"})
+    assert commits_for(repo, pid) == 1
     _assert_clean(page)
