@@ -118,12 +118,12 @@ def _card_or_error(page: Any) -> bool:
 
 
 def _open_thread(page: Any, ui: ChatUI, thread: str, shot: Path) -> None:
-    """Open the thread in the UI, wait for our interrupt card (or a page crash), screenshot it."""
+    """Open the thread in the UI, wait for our interrupt card (or a page crash), screenshot it, fail on a crash."""
     page.goto(f"{ui.url}/?threadId={thread}")
     wait_until(lambda: _card_or_error(page), UI_TIMEOUT_MS / 1000, "the interrupt card (text Edit/Approve)")
+    page.screenshot(path=str(shot))  # the card, or the UI's crash page
     _assert_clean(page)
     page.get_by_text("workspace_patch", exact=True).first.wait_for()
-    page.screenshot(path=str(shot))
 
 
 def _settled(server: Server, thread: str) -> dict[str, Any] | None:
