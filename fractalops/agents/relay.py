@@ -4,11 +4,34 @@ from __future__ import annotations
 
 from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.hud import AgentHUD
-from fractalops.planes.proposals import ExecutionRecord, ProposalStatus, apply_workspace_patch, utcnow
+from fractalops.planes.proposals import (
+    ApplyOutcome,
+    ExecutionRecord,
+    Proposal,
+    ProposalStatus,
+    apply_workspace_patch,
+    utcnow,
+)
+from fractalops.planes.proposals.workspace_patch import target_lock
+from fractalops.planes.semantics import TermMap
 
 __all__ = ["SPEC"]
 
 _S = ProposalStatus
+
+
+def _apply_mapping(ctx: AgentContext, p: Proposal) -> ApplyOutcome:
+    """An approved `ontology_mapping`: the local term becomes reusable knowledge (re-validated on apply)."""
+    content = p.payload["content"]
+    with target_lock(ctx.resources.lock_dir, p.target):
+        iri = TermMap(content["project"], semantics=ctx.resources.semantics()).apply_mapping(p.payload)
+    return ApplyOutcome("applied", commit=f"{p.target}#{content['local_term']}={iri}")
+
+
+def _apply(ctx: AgentContext, p: Proposal) -> ApplyOutcome:
+    if p.kind == "ontology_mapping":
+        return _apply_mapping(ctx, p)
+    return apply_workspace_patch(p, lock_dir=ctx.resources.lock_dir, approvers=p.approvers_for_current_hash())
 
 
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
@@ -21,7 +44,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
             p = store.transition(pid, _S.PUBLISHED)
             ctx.emit("proposal_published", f"{pid} published for apply ({p.content_hash})", proposal_id=pid)
         if p.status == _S.PUBLISHED:
-            outcome = apply_workspace_patch(p, lock_dir=ctx.resources.lock_dir, approvers=p.approvers_for_current_hash())
+            outcome = _apply(ctx, p)
             if outcome.status == "stale":
                 p = store.rebase(pid, outcome.rebased, outcome.reason)
                 ctx.emit("proposal_stale", f"{pid} stale: {outcome.reason}; {p.status}", proposal_id=pid)

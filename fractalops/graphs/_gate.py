@@ -46,7 +46,7 @@ def gate(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
     _announce(state, ctx, f"waiting for approval of {len(pending)} proposal(s)", proposals=[p.id for p in pending])
     value = interrupt(request)
     try:
-        decisions = parse_decisions(value, len(pending))
+        decisions = parse_decisions(value, len(pending), [p.kind for p in pending])
         outcome = apply_decisions(ctx.resources.proposals, pending, decisions, principal_from_config(config),
                                   check=check)
     except DecisionError as exc:

@@ -20,6 +20,14 @@ from fractalops.agents.node import agent_node
 from fractalops.agents.registry import CORE_8, PACKS
 from fractalops.agents.state import SquadInput, SquadState
 from fractalops.graphs._gate import access_recovery, gate
+from fractalops.graphs._routes import (
+    after_forge,
+    after_gate,
+    after_ontos,
+    after_recovery,
+    after_relay,
+    after_sentinel,
+)
 
 __all__ = ["SquadConfig", "build_squad", "graph"]
 
@@ -38,36 +46,6 @@ def _after_atlas(state: dict[str, Any]) -> list[Send | str]:
     return ["sentinel", *(Send(spec.name, state) for pack in packs for spec in PACKS[pack])]
 
 
-def _after_sentinel(state: dict[str, Any]) -> str:
-    if state.get("route") == "access_recovery":
-        return "access_recovery"
-    return "mercury" if state.get("phase") == "build" else "gate"
-
-
-def _after_forge(state: dict[str, Any]) -> str:
-    if state.get("route") == "access_recovery":
-        return "access_recovery"
-    return "ontos" if state.get("phase") == "semantics" else "ledger"
-
-
-def _after_ontos(state: dict[str, Any]) -> str:
-    return "sentinel" if state.get("phase") == "classify" else "ledger"
-
-
-def _after_gate(state: dict[str, Any]) -> str:
-    return "relay" if state.get("phase") == "apply" else "gate"
-
-
-def _after_relay(state: dict[str, Any]) -> str:
-    return "gate" if state.get("phase") == "review" else "ontos"
-
-
-def _after_recovery(state: dict[str, Any]) -> str:
-    if state.get("blocked"):
-        return "access_recovery"
-    return {"launch": "sentinel", "build": "forge"}.get(str(state.get("phase")), "ledger")
-
-
 def build_squad() -> StateGraph:
     with warnings.catch_warnings():
         # The run contract is `configurable.packs`/`.bindings`; config_schema is what lets Studio show them.
@@ -83,13 +61,13 @@ def build_squad() -> StateGraph:
     builder.add_node("access_recovery", access_recovery)
     builder.add_edge(START, "atlas")
     builder.add_conditional_edges("atlas", _after_atlas, ["sentinel", *(s.name for p in PACKS.values() for s in p)])
-    builder.add_conditional_edges("sentinel", _after_sentinel, ["access_recovery", "mercury", "gate"])
+    builder.add_conditional_edges("sentinel", after_sentinel, ["access_recovery", "mercury", "gate"])
     builder.add_edge("mercury", "forge")
-    builder.add_conditional_edges("forge", _after_forge, ["access_recovery", "ontos", "ledger"])
-    builder.add_conditional_edges("ontos", _after_ontos, ["sentinel", "ledger"])
-    builder.add_conditional_edges("gate", _after_gate, ["relay", "gate"])
-    builder.add_conditional_edges("relay", _after_relay, ["gate", "ontos"])
-    builder.add_conditional_edges("access_recovery", _after_recovery, ["access_recovery", "sentinel", "forge", "ledger"])
+    builder.add_conditional_edges("forge", after_forge, ["access_recovery", "ontos", "ledger"])
+    builder.add_conditional_edges("ontos", after_ontos, ["sentinel", "ledger"])
+    builder.add_conditional_edges("gate", after_gate, ["relay", "gate"])
+    builder.add_conditional_edges("relay", after_relay, ["gate", "ontos"])
+    builder.add_conditional_edges("access_recovery", after_recovery, ["access_recovery", "sentinel", "forge", "ledger"])
     builder.add_edge("ledger", "signal")
     builder.add_edge("signal", END)
     return builder

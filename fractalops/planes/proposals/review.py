@@ -8,13 +8,13 @@ caller can interrupt again and the thread stays waiting. Every approval is bound
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, TypedDict
 
 from fractalops.errors import DecisionError
 from fractalops.identity import Principal
+from fractalops.planes.proposals.kinds import check_edit, edited_payload, files_in_diff, review_args
 from fractalops.planes.proposals.model import ApprovalRecord, Proposal, ProposalStatus
 from fractalops.planes.proposals.store import ProposalStore, utcnow
 
@@ -78,10 +78,6 @@ class ReviewOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-def files_in_diff(diff: str) -> list[str]:
-    return sorted({m.group(2) for m in re.finditer(r"^diff --git a/(\S+) b/(\S+)$", diff, flags=re.M)})
-
-
 def _describe(p: Proposal, status: str, note: str) -> str:
     lines = [
         f"{p.title or p.kind} — proposed by {p.author_agent} ({p.principal}) on thread {p.thread_id}",
@@ -102,14 +98,7 @@ def build_review_request(proposals: list[Proposal], *, note: str = "", check: Ap
         actions.append(
             ActionRequest(
                 name=p.kind,
-                args={
-                    "proposal_id": p.id,
-                    "content_hash": p.content_hash,
-                    "approval_class": str(p.approval_class),
-                    "target": p.target,
-                    "files": p.payload.get("files", []),
-                    "diff": p.payload.get("diff", ""),
-                },
+                args=review_args(p),
                 description=_describe(p, check(p, p.approvals_for_current_hash())[1], note),
             )
         )
@@ -120,8 +109,8 @@ def build_review_request(proposals: list[Proposal], *, note: str = "", check: Ap
     )
 
 
-def parse_decisions(value: Any, expected: int) -> list[dict[str, Any]]:
-    """Validate a resume value; raise `DecisionError` saying exactly what is wrong."""
+def parse_decisions(value: Any, expected: int, kinds: list[str] | None = None) -> list[dict[str, Any]]:
+    """Validate a resume value (edits per proposal kind); raise `DecisionError` saying exactly what is wrong."""
     if isinstance(value, list):
         value = {"decisions": value}
     if not isinstance(value, dict) or not isinstance(value.get("decisions"), list):
@@ -138,13 +127,8 @@ def parse_decisions(value: Any, expected: int) -> list[dict[str, Any]]:
             raise DecisionError(f"decision {i}: unknown type {kind!r}; use one of {', '.join(_DECISIONS)}")
         if kind == "edit":
             action = d.get("edited_action")
-            args = action.get("args") if isinstance(action, dict) else None
-            if not isinstance(args, dict) or not isinstance(args.get("diff"), str) or not args["diff"].strip():
-                raise DecisionError(
-                    f'decision {i}: an edit needs "edited_action": {{"name": ..., "args": {{"diff": "<unified diff>"}}}}'
-                )
-            if not files_in_diff(args["diff"]):
-                raise DecisionError(f"decision {i}: the edited diff has no `diff --git a/... b/...` file header")
+            check_edit((kinds or [])[i] if kinds else "workspace_patch",
+                       action.get("args") if isinstance(action, dict) else None, i)
         if kind == "reject" and not isinstance(d.get("message", ""), str):
             raise DecisionError(f"decision {i}: a reject message must be a string")
     return decisions
@@ -186,8 +170,7 @@ def apply_decisions(
             outcome.rejected.append(p.id)
             outcome.notes.append(f"{p.id} rejected by {approver.identity}: {message}")
         elif kind == "edit":
-            diff = d["edited_action"]["args"]["diff"]
-            payload = {**current.payload, "diff": diff if diff.endswith("\n") else diff + "\n", "files": files_in_diff(diff)}
+            payload = edited_payload(current, d["edited_action"]["args"])
             edited = store.edit(p.id, payload, ApprovalRecord(decision="edit", identity=approver.identity,
                                                               content_hash=p.content_hash, at=now,
                                                               message="edited; new content hash goes back to review"))

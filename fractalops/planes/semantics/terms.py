@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from fractalops.planes.semantics.ontology import global_terms
 from fractalops.planes.semantics.turtle import parse_turtle
 from fractalops.planes.semantics.validation import require_valid
 
-__all__ = ["MatchKind", "TermMapping", "TermCheck", "TermMap", "parse_local_terms", "expand_global_iri"]
+__all__ = ["MatchKind", "TermMapping", "TermCheck", "TermMap", "parse_local_terms", "expand_global_iri",
+           "suggest_global_term"]
 
 MatchKind = Literal["exactMatch", "broadMatch"]
 _MATCHES: tuple[str, ...] = ("exactMatch", "broadMatch")
@@ -247,3 +249,10 @@ class TermMap:
 
 def _is_known(iri: str, known: frozenset[URIRef]) -> bool:
     return URIRef(iri) in known
+
+
+def suggest_global_term(local_term: str) -> str:
+    """The global domain term whose name is closest to `local_term`: a starting point a reviewer may edit."""
+    by_name = {str(t)[len(str(FO)):].lower(): str(t) for t in global_terms()}
+    best = difflib.get_close_matches(local_term.lower(), list(by_name), n=1, cutoff=0.0)
+    return by_name[best[0]] if best else sorted(by_name.values())[0]
