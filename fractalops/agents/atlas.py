@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.messages import HumanMessage
+
 from fractalops.agents._input import intent_from_input, validate_run_input
 from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.hud import AgentHUD, new_summary
@@ -22,7 +24,8 @@ def intake(state: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
     """Consume the run input: validate it, move `changes` out of state into the payload store, set continuity."""
     validate_run_input({k: state[k] for k in ("intent", "workspace", "changes") if k in state})
     previous = state.get("summary")
-    intent = (state.get("intent") or "").strip() or _unanswered_human_text(state) or (previous or {}).get("intent", "")
+    structured = (state.get("intent") or "").strip()
+    intent = structured or _unanswered_human_text(state) or (previous or {}).get("intent", "")
     changes = state.get("changes") or []
     changes_ref = ctx.resources.put_payload(changes) if changes else ""
     summary = dict(previous) if previous else dict(new_summary(intent))
@@ -35,7 +38,10 @@ def intake(state: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
         proposals_pending=0,
         proof={},
     )
+    # A structured launch joins the thread's chat too, so chat clients (Agent Chat UI) show what was asked.
+    said = {"messages": [HumanMessage(content=structured)]} if structured else {}
     return {
+        **said,
         "summary": summary,
         "resumed": previous is not None,
         "intent": "",

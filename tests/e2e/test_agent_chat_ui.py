@@ -103,7 +103,7 @@ def _assert_clean(page: Any) -> None:
 
 
 def _launch_with_message(client: Any, repo: Path, content: str = 'print("hello")\n', path: str = "src/app.py") -> str:
-    """A structured launch that also carries the intent as a human chat message (see the xfail test below)."""
+    """A launch that carries both the structured input and the intent as a chat message."""
     thread = client.threads.create()["thread_id"]
     intent = f"write {path}"
     run = client.runs.create(thread, "squad", input={
@@ -139,11 +139,6 @@ def _interrupted_with_new_hash(server: Server, thread: str, old_hash: str) -> di
     return action if action["args"]["content_hash"] != old_hash else None
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Agent Chat UI (upstream fdc87e6) crashes on a thread that has an interrupt but no messages: AssistantMessage "
-    "reads thread.messages[thread.messages.length - 1].id -> TypeError: Cannot read properties of undefined "
-    "(reading 'id'). A structured launch (intent/workspace/changes, no messages) leaves `messages` empty. Fix on our "
-    "side: atlas adds the intent as a HumanMessage when a structured launch has no messages; then drop this mark."))
 def test_structured_launch_without_messages_renders_the_card(ui_server, chat_ui, page, tmp_path):
     repo = make_git_repo(tmp_path / "repo")
     thread = launch(ui_server.client(), repo)

@@ -79,15 +79,18 @@ class ReviewOutcome:
 
 
 def _describe(p: Proposal, status: str, note: str) -> str:
+    editable = "global_iri, match" if p.kind == "ontology_mapping" else "diff"
     lines = [
-        f"{p.title or p.kind} — proposed by {p.author_agent} ({p.principal}) on thread {p.thread_id}",
-        f"proposal {p.id} · class {p.approval_class} · {status} · {p.content_hash}",
-        f"target {p.target} · files: {', '.join(p.payload.get('files', [])) or '(none)'}",
+        f"**{p.title or p.kind}** — proposed by {p.author_agent} ({p.principal}) on thread {p.thread_id}",
+        f"- proposal `{p.id}` · class **{p.approval_class}** · {status}",
+        f"- content hash `{p.content_hash}` (an approval binds to it; an edit makes a new one)",
+        f"- target `{p.target}` · files: {', '.join(p.payload.get('files', [])) or '(none)'}",
+        f"- editable: {editable} (other args are shown for reference and ignored on edit)",
     ]
     if p.feedback:
-        lines.append(f"note: {p.feedback}")
+        lines.append(f"- note: {p.feedback}")
     if note:
-        lines.append(f"previous decision refused: {note}")
+        lines.append(f"- **previous decision refused:** {note}")
     return "\n".join(lines)
 
 
