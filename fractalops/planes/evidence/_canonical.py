@@ -1,14 +1,28 @@
-"""Canonical JSON bytes: sorted keys, compact separators, UTF-8, no NaN/Infinity."""
+"""Canonical JSON bytes: sorted keys, compact separators, UTF-8, no NaN/Infinity.
+
+The reference encoder is the stdlib C encoder (`json.dumps(sort_keys=True, separators=(",", ":"),
+ensure_ascii=False, allow_nan=False)`, then UTF-8). `canonical_json_many` encodes a whole batch with ONE
+orjson call, but only when every value in the batch, at every depth, is exactly a `dict` with `str` keys, a
+`list`, a `tuple`, a `str`, an `int` (64-bit), a `bool` or `None`: on that domain orjson's `OPT_SORT_KEYS`
+output is byte-identical to the reference (tested with hypothesis in tests/planes/evidence/test_evidence_canonical.py).
+Anything else (floats, whose text orjson writes differently and whose NaN it turns into null; subclasses;
+enums, UUIDs and other types orjson accepts but the reference refuses; huge ints; deep nesting) goes through
+the reference encoder, value by value, with the reference's errors. So the bytes never depend on the path.
+"""
 
 from __future__ import annotations
 
 import json
 import json.encoder
+from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
+
+import orjson
 
 from fractalops.errors import EvidenceError
 
-__all__ = ["canonical_json"]
+__all__ = ["canonical_json", "canonical_json_many"]
 
 
 def _refuse(value: Any) -> Any:
@@ -41,3 +55,71 @@ def canonical_json(value: Any, *, what: str = "entry") -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise EvidenceError(f"{what} holds a lone surrogate and cannot be UTF-8 encoded: {exc}") from exc
+
+
+_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+# A raw newline between the batch's values: compact JSON never holds one (strings escape control characters).
+_NEWLINE = orjson.Fragment(b"\n")
+_SPLIT = b",\n,"
+_SCALARS = frozenset({str, int, bool, type(None)})
+_SEQUENCES = frozenset({list, tuple})
+_CONTAINERS = _SEQUENCES | {dict}
+_PLAIN = _SCALARS | _CONTAINERS
+_MAX_DEPTH = 255  # orjson refuses deeper nesting anyway (its limit is 254)
+
+
+def _plain(values: Sequence[Any]) -> bool:
+    """True when every value, at every depth, is exactly a dict, list, tuple, str, int, bool or None.
+
+    One C-level pass per nesting level (no per-value Python frames). Only meaningful after orjson accepted
+    the values: then they are acyclic (the walk is bounded by the output size) and every dict key is exactly
+    a `str` (with these options orjson refuses other keys, str subclasses included, so they are not rescanned).
+    """
+    level: Sequence[Any] = values
+    kinds = set(map(type, level))
+    for _ in range(_MAX_DEPTH):
+        if kinds <= _SCALARS:
+            return True
+        if not kinds <= _PLAIN:
+            return False
+        dicts = (level if len(kinds) == 1 else [v for v in level if type(v) is dict]) if dict in kinds else ()
+        seqs = [v for v in level if type(v) is list or type(v) is tuple] if kinds & _SEQUENCES else ()
+        kinds = set(map(type, _children(dicts, seqs)))
+        if kinds & _CONTAINERS:  # materialise the next level only when it has containers to descend into
+            level = list(_children(dicts, seqs))
+    return False
+
+
+def _children(dicts: Sequence[dict[Any, Any]], seqs: Sequence[Any]) -> Iterable[Any]:
+    return chain(chain.from_iterable(map(dict.values, dicts)), chain.from_iterable(seqs))
+
+
+def canonical_json_many(values: Sequence[Any], *, what: str = "entry") -> list[bytes]:
+    """`[canonical_json(v) for v in values]`, byte for byte, with one orjson call on the common domain.
+
+    Errors are the reference encoder's, naming the failing value as `{what} #<position>`.
+    """
+    count = len(values)
+    if count == 0:
+        return []
+    interleaved: list[Any] = [_NEWLINE] * (2 * count - 1)
+    interleaved[0::2] = values
+    try:
+        out = orjson.dumps(interleaved, default=_refuse, option=_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError, ValueError, RecursionError):
+        out = None
+    bodies = out[1:-1].split(_SPLIT) if out is not None else ()
+    if len(bodies) != count:  # orjson refused, or an orjson.Fragment value added a raw newline
+        return [canonical_json(v, what=f"{what} #{i}") for i, v in enumerate(values)]
+    if _plain(values):
+        return bodies
+    # Mixed batch: plain values keep orjson's bytes, the rest take the reference path. A Fragment that shifted
+    # the split without changing the count is never plain and the reference refuses it, so the batch raises.
+    return [
+        bodies[i] if _plain((v,)) else canonical_json(v, what=f"{what} #{i}") for i, v in enumerate(values)
+    ]

@@ -20,21 +20,24 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from fractalops.errors import EvidenceError
-from fractalops.planes.evidence._canonical import canonical_json
+from fractalops.planes.evidence._canonical import canonical_json_many
 from fractalops.planes.evidence._keys import load_key_pair, load_or_create_key_pair
 from fractalops.planes.evidence._layout import ChronicleLayout, flocked, fsync_dir
 from fractalops.planes.evidence.artifacts import ArtifactStore
 from fractalops.planes.evidence.bundle import EntryBundle, build_bundle
 from fractalops.planes.evidence.checkpoint import SignedCheckpoint
-from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash
+from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash, leaf_hashes
 from fractalops.planes.evidence.refs import EvidenceRef, check_log_name
 from fractalops.planes.evidence.verify import VerifyResult, verify_chronicle
 
 __all__ = ["ChronicleLog"]
+
+_LINE_FRAMING = 66  # 64 hex chars, a space and a newline around each canonical JSON body
 
 
 class ChronicleLog:
@@ -212,34 +215,34 @@ class ChronicleLog:
 
     def append_many(self, entries: Iterable[Mapping[str, Any]]) -> list[EvidenceRef]:
         """Append a batch of JSON objects with a single write and a single fsync."""
-        bodies = []
-        for position, entry in enumerate(entries):
-            if type(entry) is not dict:
-                if not isinstance(entry, Mapping):
-                    raise EvidenceError(f"evidence entry #{position} of the batch must be a JSON object (dict)")
-                entry = dict(entry)
-            bodies.append(canonical_json(entry, what=f"evidence entry #{position} of the batch"))
-        if not bodies:
+        batch = list(entries)
+        if not batch:
             return []
+        if set(map(type, batch)) != {dict}:
+            for position, entry in enumerate(batch):
+                if type(entry) is not dict:
+                    if not isinstance(entry, Mapping):
+                        raise EvidenceError(f"evidence entry #{position} of the batch must be a JSON object (dict)")
+                    batch[position] = dict(entry)
+        bodies = canonical_json_many(batch, what="evidence entry")
+        count = len(bodies)
         fd = self._writer_fd()
         with self._mutex, flocked(fd, exclusive=True):
             self._catch_up()
             self._refuse_if_corrupt()
-            hashes = [leaf_hash(body) for body in bodies]
-            hexes = [h.hex() for h in hashes]
-            lines = [x.encode("ascii") + b" " + body + b"\n" for x, body in zip(hexes, bodies, strict=True)]
-            self._write_all(fd, b"".join(lines))
+            hashes = leaf_hashes(bodies)
+            hexes = list(map(bytes.hex, hashes))
+            parts: list[bytes] = [b"", b" ", b"", b"\n"] * count  # <hex> <json>\n per entry, one join
+            parts[0::4] = map(str.encode, hexes)
+            parts[2::4] = bodies
+            self._write_all(fd, b"".join(parts))
             os.fsync(fd)
             first = len(self._tree)
-            offset = self._end
             offsets = self._offsets
-            for line in lines:
-                offsets.append(offset)
-                offset += len(line)
+            offsets += accumulate(map(_LINE_FRAMING.__add__, map(len, bodies)), initial=self._end)
+            self._end = offsets.pop()
             self._tree.extend(hashes)
-            self._end = offset
-        make = EvidenceRef._trusted
-        return [make(self.name, first + i, x) for i, x in enumerate(hexes)]
+        return EvidenceRef._trusted_many(self.name, first, hexes)
 
     def checkpoint(self) -> SignedCheckpoint:
         """Sign the current head (log name, size, root, timestamp) and store the checkpoint."""

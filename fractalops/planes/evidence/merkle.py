@@ -16,6 +16,7 @@ __all__ = [
     "HASH_SIZE",
     "MerkleTree",
     "leaf_hash",
+    "leaf_hashes",
     "node_hash",
     "verify_consistency",
     "verify_inclusion",
@@ -29,6 +30,33 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 def leaf_hash(leaf: bytes) -> bytes:
     """MTH({d}) = SHA-256(0x00 || d)."""
     return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+_LEAF_PREFIX = hashlib.sha256(b"\x00")
+_NODE_PREFIX = hashlib.sha256(b"\x01")
+
+
+def leaf_hashes(leaves: Iterable[bytes]) -> list[bytes]:
+    """`[leaf_hash(d) for d in leaves]` without concatenating each leaf (copies a hasher primed with 0x00)."""
+    out: list[bytes] = []
+    append, copy = out.append, _LEAF_PREFIX.copy
+    for leaf in leaves:
+        h = copy()
+        h.update(leaf)
+        append(h.digest())
+    return out
+
+
+def _node_hashes(lefts: Iterable[bytes], rights: Iterable[bytes]) -> list[bytes]:
+    """`[node_hash(l, r) for l, r in zip(lefts, rights)]` from a hasher primed with 0x01."""
+    out: list[bytes] = []
+    append, copy = out.append, _NODE_PREFIX.copy
+    for left, right in zip(lefts, rights, strict=False):  # a trailing odd left waits for its pair
+        h = copy()
+        h.update(left)
+        h.update(right)
+        append(h.digest())
+    return out
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -73,14 +101,14 @@ class MerkleTree:
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
         """Add many leaf hashes in order, hashing each new complete pair once, level by level."""
         new = list(leaf_hashes)
-        level, levels, sha256 = 0, self._levels, hashlib.sha256
+        level, levels = 0, self._levels
         while new:
             if level == len(levels):
                 levels.append([])
             row = levels[level]
             first = len(row) // 2 * 2  # an odd leftover pairs with the first new hash
             row.extend(new)
-            new = [sha256(b"\x01" + row[i] + row[i + 1]).digest() for i in range(first, len(row) - 1, 2)]
+            new = _node_hashes(row[first::2], row[first + 1 :: 2])  # zip drops a trailing odd hash
             level += 1
 
     def subtree_hash(self, start: int, end: int) -> bytes:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from fractalops.errors import EvidenceError
 
@@ -71,6 +74,16 @@ class EvidenceRef:
         object.__setattr__(ref, "index", index)
         object.__setattr__(ref, "leaf_hash", leaf_hash)
         return ref
+
+    @classmethod
+    def _trusted_many(cls, log: str, first: int, leaf_hashes: Sequence[str]) -> list[EvidenceRef]:
+        """`_trusted` for consecutive indexes from `first`, one C-level pass per field (append's hot path)."""
+        refs = list(map(object.__new__, repeat(cls, len(leaf_hashes))))
+        slots = cls.__dict__
+        deque(map(slots["log"].__set__, refs, repeat(log)), maxlen=0)
+        deque(map(slots["index"].__set__, refs, range(first, first + len(leaf_hashes))), maxlen=0)
+        deque(map(slots["leaf_hash"].__set__, refs, leaf_hashes), maxlen=0)
+        return refs
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from fractalops.planes.evidence._keys import load_key_pair
 from fractalops.planes.evidence._layout import ChronicleLayout, locked_dir, shared_lock_if_exists
 from fractalops.planes.evidence.artifacts import META_SUFFIX, parse_artifact_meta
 from fractalops.planes.evidence.checkpoint import SignedCheckpoint
-from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash
+from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash, leaf_hashes
 from fractalops.planes.evidence.refs import LOG_NAME_PATTERN
 
 __all__ = ["VerifyResult", "verify_chronicle"]
@@ -74,13 +74,18 @@ def _read(path: Path) -> bytes | None:
 
 
 def _scan_entries(path: Path) -> _LogScan:
+    """Whole-file fast path; any doubt (a bad line anywhere) goes to the line-by-line scan that names it."""
     data = _read(path) or b""
     lines = data.split(b"\n")
-    tail = lines.pop()  # b"" when the file ends with a newline
+    if lines.pop():  # the file must end with a newline (b"" after the last one)
+        return _scan_entries_slowly(path, data)
     bodies = [line[65:] for line in lines]
-    hashes = [hashlib.sha256(b"\x00" + body).digest() for body in bodies]
-    rebuilt = b"".join([h.hex().encode("ascii") + b" " + body + b"\n" for h, body in zip(hashes, bodies, strict=True)])
-    if not tail and rebuilt == data and all(b[:1] == b"{" and b[-1:] == b"}" for b in bodies):
+    hashes = leaf_hashes(bodies)
+    # Every line must be `<hex of its body's leaf hash> {...}`: the first 66 bytes of the lines, joined, are
+    # the leaf hashes in hex, each followed by " {", and the last bytes of the lines, joined, are all "}".
+    heads = b"".join([line[:66] for line in lines])
+    expected = (b"".join(hashes).hex(" ", 32) + " ").replace(" ", " {").encode("ascii") if hashes else b""
+    if heads == expected and b"".join([line[-1:] for line in lines]) == b"}" * len(lines):
         return _LogScan(bodies=bodies, tree=MerkleTree(hashes), lines=len(lines), problems=[])
     return _scan_entries_slowly(path, data)
 
