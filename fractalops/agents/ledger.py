@@ -73,7 +73,7 @@ def thread_proof(ctx: AgentContext, proposals: list[Proposal]) -> dict[str, str]
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     applied = applied_proposals(ctx)
     if not applied:
-        return AgentResult(signal="nothing applied in this run, so nothing to prove: proof path open",
+        return AgentResult(signal="nothing applied on this thread, so nothing to prove: proof path open",
                            summary={"proof": {}})
     answered: list[Proposal] = []
     for p in applied:

@@ -20,7 +20,9 @@ _APPLIED = (ProposalStatus.APPLIED, ProposalStatus.VISIBLE, ProposalStatus.EVIDE
 
 
 def applied_proposals(ctx: AgentContext) -> list:
-    return [p for p in map(ctx.resources.proposals.get, ctx.proposal_ids) if p.status in _APPLIED and p.executed]
+    """Every applied proposal of the thread — not only this run's, so a run that lost its ids in a crash, or any
+    later run on the thread, still finishes the lineage and proof of what was applied before."""
+    return [p for p in ctx.resources.proposals.list(thread_id=ctx.thread_id) if p.status in _APPLIED and p.executed]
 
 
 def _record_lineage(ctx: AgentContext) -> AgentResult:

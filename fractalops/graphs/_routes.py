@@ -14,9 +14,8 @@ def after_sentinel(state: dict[str, Any]) -> str:
 
 
 def after_forge(state: dict[str, Any]) -> str:
-    if state.get("route") == "access_recovery":
-        return "access_recovery"
-    return "ontos" if state.get("phase") == "semantics" else "ledger"
+    # Even with nothing built, ontos and ledger run: they finish lineage and proof of anything applied earlier.
+    return "access_recovery" if state.get("route") == "access_recovery" else "ontos"
 
 
 def after_ontos(state: dict[str, Any]) -> str:

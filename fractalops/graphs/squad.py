@@ -63,7 +63,7 @@ def build_squad() -> StateGraph:
     builder.add_conditional_edges("atlas", _after_atlas, ["sentinel", *(s.name for p in PACKS.values() for s in p)])
     builder.add_conditional_edges("sentinel", after_sentinel, ["access_recovery", "mercury", "gate"])
     builder.add_edge("mercury", "forge")
-    builder.add_conditional_edges("forge", after_forge, ["access_recovery", "ontos", "ledger"])
+    builder.add_conditional_edges("forge", after_forge, ["access_recovery", "ontos"])
     builder.add_conditional_edges("ontos", after_ontos, ["sentinel", "ledger"])
     builder.add_conditional_edges("gate", after_gate, ["relay", "gate"])
     builder.add_conditional_edges("relay", after_relay, ["gate", "ontos"])

@@ -62,10 +62,10 @@ def test_proof_closes_and_each_missing_plane_is_named(own_server, tmp_path, monk
     # warehouse: the server is the single chdb writer, so stop it, delete the fact, start it again
     fact_id = _cli(server, monkeypatch, "proof", "verify", threads["warehouse"][0])[1]["warehouse"]["ref"]
     server.dev.stop()
+    close_warehouse()  # chdb allows one open path per process; earlier in-process tests may hold another
     warehouse = open_warehouse(server.data_dir)
     assert warehouse.delete_proof_fact(fact_id)
     warehouse.close()
-    close_warehouse()
     server.restart()
     code, verdict = _cli(server, monkeypatch, "proof", "verify", threads["warehouse"][0])
     assert code == 1 and [p for p in ("graph", "warehouse", "chronicle") if not verdict[p]["ok"]] == ["warehouse"]
