@@ -5,9 +5,11 @@ ensure_ascii=False, allow_nan=False)`, then UTF-8). `canonical_json_many` encode
 orjson call, but only when every value in the batch, at every depth, is exactly a `dict` with `str` keys, a
 `list`, a `tuple`, a `str`, an `int` (64-bit), a `bool` or `None`: on that domain orjson's `OPT_SORT_KEYS`
 output is byte-identical to the reference (tested with hypothesis in tests/planes/evidence/test_evidence_canonical.py).
-Anything else (floats, whose text orjson writes differently and whose NaN it turns into null; subclasses;
-enums, UUIDs and other types orjson accepts but the reference refuses; huge ints; deep nesting) goes through
-the reference encoder, value by value, with the reference's errors. So the bytes never depend on the path.
+Anything else goes through the reference encoder, value by value, with the reference's errors, so the bytes
+never depend on the path: floats (accepted as before, written as Python's `repr`; orjson writes 1e-7 as
+`1e-7` not `1e-07` and 2.5e-05 as `0.000025`, and turns NaN into `null` where the reference refuses it),
+subclasses (IntEnum, str subclasses, namedtuples, OrderedDict), ints beyond 64 bits, nesting deeper than 254,
+and types orjson alone would accept but the reference refuses (Enum, UUID, `orjson.Fragment`: still refused).
 """
 
 from __future__ import annotations

@@ -175,3 +175,22 @@ def test_big_tree_root_matches_reference_recursion(big_tree: MerkleTree) -> None
     hashes = [big_tree.leaf(i) for i in range(BIG)]
     for size in (1, 2, 3, 1000, 65536, 65537, 99_999, BIG):
         assert big_tree.root(size) == _reference_root(hashes[:size])
+
+
+def test_batched_hashing_equals_one_at_a_time() -> None:
+    from fractalops.planes.evidence.merkle import leaf_hashes
+
+    leaves = [bytes([i % 251]) * (i % 300) for i in range(1000)]
+    hashes = leaf_hashes(leaves)
+    assert hashes == [leaf_hash(d) for d in leaves]
+    one_by_one = MerkleTree()
+    for h in hashes:
+        one_by_one.append(h)
+    chunked = MerkleTree()
+    start = 0
+    for size in (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 392):
+        chunked.extend(hashes[start : start + size])
+        start += size
+    assert start == 1000
+    for size in (1, 2, 3, 7, 64, 999, 1000):
+        assert chunked.root(size) == one_by_one.root(size) == MerkleTree(hashes[:size]).root()

@@ -180,3 +180,46 @@ def test_garbage_files_never_crash_verify(data_dir: Path) -> None:
     (log.root / "artifacts" / ("ab" * 32)).write_bytes(b"x")
     result = log.verify()
     assert not result.ok and result.first_bad == 0 and result.reason
+
+
+def test_whole_file_fast_path_agrees_with_the_line_scan(
+    populated: ChronicleLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fractalops.planes.evidence import verify as verify_module
+
+    path = _entries(populated)
+    slow = verify_module._scan_entries_slowly(path, path.read_bytes())
+
+    def must_not_run(*args: object) -> None:
+        raise AssertionError("a clean log fell off the fast path")
+
+    monkeypatch.setattr(verify_module, "_scan_entries_slowly", must_not_run)
+    fast = verify_module._scan_entries(path)
+    assert slow.problems == [] and fast.problems == []
+    assert (fast.bodies, fast.lines) == (slow.bodies, slow.lines)
+    assert fast.tree.root() == slow.tree.root() and len(fast.tree) == 10
+    assert populated.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (b'{"i":1}', "does not match its stored leaf hash"),  # hash of another body
+        (b"", "not '<leaf hash> <json>'"),  # empty line
+        (b"{", "not a JSON object"),
+        (b'"x"', "not a JSON object"),
+    ],
+)
+def test_fast_path_declines_lines_the_line_scan_rejects(populated: ChronicleLog, line: bytes, problem: str) -> None:
+    from fractalops.planes.evidence import leaf_hash
+
+    path = _entries(populated)
+    lines = path.read_bytes().splitlines(keepends=True)
+    if line.startswith(b"{") and line.endswith(b"}"):
+        lines[3] = leaf_hash(b'{"i":2}').hex().encode() + b" " + line + b"\n"
+    else:
+        lines[3] = (leaf_hash(line).hex().encode() + b" " + line + b"\n") if line else b"\n"
+    path.write_bytes(b"".join(lines))
+    result = populated.verify()
+    assert (result.ok, result.first_bad) == (False, 3)
+    assert problem in (result.reason or "")
