@@ -28,6 +28,7 @@ from fractalops.errors import EvidenceError
 from fractalops.planes.evidence._canonical import canonical_json_many
 from fractalops.planes.evidence._keys import load_key_pair, load_or_create_key_pair
 from fractalops.planes.evidence._layout import ChronicleLayout, flocked, fsync_dir
+from fractalops.planes.evidence._lines import parse_clean_lines
 from fractalops.planes.evidence.artifacts import ArtifactStore
 from fractalops.planes.evidence.bundle import EntryBundle, build_bundle
 from fractalops.planes.evidence.checkpoint import SignedCheckpoint
@@ -306,8 +307,15 @@ class ChronicleLog:
         if size == self._end:
             return
         data = os.pread(self._fd, size - self._end, self._end)
+        parsed = parse_clean_lines(data)
+        if parsed is not None:
+            bodies, hashes = parsed
+            self._offsets += accumulate(map(_LINE_FRAMING.__add__, map(len, bodies)), initial=self._end)
+            self._end = self._offsets.pop()
+            self._tree.extend(hashes)
+            return
         offset = self._end
-        for line in data.splitlines(keepends=True):
+        for line in data.splitlines(keepends=True):  # line by line, to stop at the first bad one
             index = len(self._tree)
             if not line.endswith(b"\n"):
                 self._load_error = f"entry {index} is a partial line (torn write or truncation)"

@@ -25,9 +25,10 @@ from pathlib import Path
 from fractalops.errors import EvidenceError
 from fractalops.planes.evidence._keys import load_key_pair
 from fractalops.planes.evidence._layout import ChronicleLayout, locked_dir, shared_lock_if_exists
+from fractalops.planes.evidence._lines import parse_clean_lines
 from fractalops.planes.evidence.artifacts import META_SUFFIX, parse_artifact_meta
 from fractalops.planes.evidence.checkpoint import SignedCheckpoint
-from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash, leaf_hashes
+from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash
 from fractalops.planes.evidence.refs import LOG_NAME_PATTERN
 
 __all__ = ["VerifyResult", "verify_chronicle"]
@@ -76,18 +77,11 @@ def _read(path: Path) -> bytes | None:
 def _scan_entries(path: Path) -> _LogScan:
     """Whole-file fast path; any doubt (a bad line anywhere) goes to the line-by-line scan that names it."""
     data = _read(path) or b""
-    lines = data.split(b"\n")
-    if lines.pop():  # the file must end with a newline (b"" after the last one)
+    parsed = parse_clean_lines(data)
+    if parsed is None:
         return _scan_entries_slowly(path, data)
-    bodies = [line[65:] for line in lines]
-    hashes = leaf_hashes(bodies)
-    # Every line must be `<hex of its body's leaf hash> {...}`: the first 66 bytes of the lines, joined, are
-    # the leaf hashes in hex, each followed by " {", and the last bytes of the lines, joined, are all "}".
-    heads = b"".join([line[:66] for line in lines])
-    expected = (b"".join(hashes).hex(" ", 32) + " ").replace(" ", " {").encode("ascii") if hashes else b""
-    if heads == expected and b"".join([line[-1:] for line in lines]) == b"}" * len(lines):
-        return _LogScan(bodies=bodies, tree=MerkleTree(hashes), lines=len(lines), problems=[])
-    return _scan_entries_slowly(path, data)
+    bodies, hashes = parsed
+    return _LogScan(bodies=bodies, tree=MerkleTree(hashes), lines=len(bodies), problems=[])
 
 
 def _scan_entries_slowly(path: Path, data: bytes) -> _LogScan:

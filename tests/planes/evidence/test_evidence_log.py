@@ -206,3 +206,19 @@ def test_threads_sharing_one_log_and_a_concurrent_verifier(data_dir: Path, log: 
     assert log.size == reader.size == 1200
     assert log.verify().ok and verified >= 1
     assert [log.entry(i) for i in range(0, 1200, 10)] == [reader.entry(i) for i in range(0, 1200, 10)]
+
+
+def test_reopen_loads_a_clean_log_in_bulk_and_stops_at_the_first_bad_line(data_dir: Path, log: ChronicleLog) -> None:
+    refs = log.append_many([{"i": i, "note": "entrée ✓"} for i in range(300)])
+    reopened = open_chronicle(data_dir, readonly=True)
+    assert reopened.size == 300 and reopened.root_hash() == log.root_hash()
+    assert [reopened.ref(i) for i in (0, 151, 299)] == [refs[0], refs[151], refs[299]]
+    assert reopened.entry(299) == {"i": 299, "note": "entrée ✓"}
+    path = log.root / "logs" / "main" / "entries.log"
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[200] = lines[200].replace(b'"i":200', b'"i":201')
+    path.write_bytes(b"".join(lines))
+    partial = open_chronicle(data_dir, readonly=True)
+    assert partial.size == 200 and partial.root_hash() == log.root_hash(200)
+    with pytest.raises(EvidenceError, match="entry 200 does not match"):
+        open_chronicle(data_dir).append({"i": 300})
