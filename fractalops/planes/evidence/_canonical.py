@@ -115,9 +115,11 @@ def canonical_json_many(values: Sequence[Any], *, what: str = "entry") -> list[b
         out = orjson.dumps(interleaved, default=_refuse, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError, ValueError, RecursionError):
         out = None
-    bodies = out[1:-1].split(_SPLIT) if out is not None else ()
+    bodies = out.split(_SPLIT) if out is not None else []
     if len(bodies) != count:  # orjson refused, or an orjson.Fragment value added a raw newline
         return [canonical_json(v, what=f"{what} #{i}") for i, v in enumerate(values)]
+    bodies[0] = bodies[0][1:]  # the list's brackets (cheaper than copying the whole output without them)
+    bodies[-1] = bodies[-1][:-1]
     if _plain(values):
         return bodies
     # Mixed batch: plain values keep orjson's bytes, the rest take the reference path. A Fragment that shifted
