@@ -7,6 +7,7 @@ or a CLI agent such as Codex or Claude) works in a throwaway checkout and the ch
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,16 @@ def _observe(ctx: AgentContext) -> AgentResult:
                        state={"phase": "prove"})
 
 
-def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> tuple[str, str, list[str]]:
+@dataclass(frozen=True)
+class _Built:
+    diff: str
+    base_commit: str
+    files: list[str]
+    final_message: str = ""
+    """What the CLI agent said last (shown in the live signal line)."""
+
+
+def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> _Built:
     with isolated_workspace(Path(ctx.workspace)) as ws:
         for change in changes:
             path = check_change_path(ws.path, change["path"])
@@ -40,10 +50,10 @@ def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> tuple[str
             path.write_text(change["content"])
             ctx.emit("file_written", f"wrote {change['path']}", path=change["path"])
         diff, files = ws.diff_and_files()
-        return diff, ws.base_commit, files
+        return _Built(diff, ws.base_commit, files)
 
 
-def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, str]]) -> tuple[str, str, list[str]]:
+def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, str]]) -> _Built:
     bindings = ctx.configurable.get("bindings") or {}
     asset = ctx.resources.armory().bind("forge", bindings.get("forge"))
     if asset.kind == "native":
@@ -55,9 +65,10 @@ def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, 
         ctx.emit(f"adapter.{event.get('type', 'event')}", str(event.get("text") or event.get("type", ""))[:200])
 
     run = run_asset(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(), on_event=relay_event)
-    if run.result.final_message:
-        ctx.emit("adapter_final", run.result.final_message[:200])
-    return run.diff, run.base_commit, run.changed_files
+    final = run.result.final_message.strip()
+    if final:
+        ctx.emit("adapter_final", final[:500])
+    return _Built(run.diff, run.base_commit, run.changed_files, final)
 
 
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
@@ -65,7 +76,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         return _observe(ctx)
     changes = ctx.resources.get_payload(ctx.changes_ref) if ctx.changes_ref else []
     try:
-        diff, base_commit, files = _build_with_asset(ctx, hud, changes)
+        built = _build_with_asset(ctx, hud, changes)
     except AdapterTimeoutError as exc:
         return AgentResult(signal=f"build failed: {exc}", summary={"last_feedback": str(exc)[:200]},
                            state={"phase": "prove"})
@@ -75,8 +86,10 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
             summary={"route": "access_recovery", "blocked_on": exc.missing, "launch_contract": f"blocked: {exc}"},
             state={"route": "access_recovery", "blocked": {"at": "forge", "reason": str(exc), "missing": exc.missing}},
         )
-    if not diff.strip():
-        return AgentResult(signal="built nothing: the workspace diff is empty, no proposal", state={"phase": "prove"})
+    said = f" — {built.final_message[:120]}" if built.final_message else ""
+    if not built.diff.strip():
+        return AgentResult(signal=f"built nothing: the workspace diff is empty, no proposal{said}",
+                           state={"phase": "prove"})
     proposal = ctx.resources.proposals.create(
         thread_id=ctx.thread_id,
         author_agent="forge",
@@ -84,12 +97,13 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         kind="workspace_patch",
         target=str(Path(ctx.workspace).resolve()),
         title=hud.intent[:120],
-        payload={"diff": diff, "base_commit": base_commit, "files": files},
+        payload={"diff": built.diff, "base_commit": built.base_commit, "files": built.files},
         proposal_id=f"prop_{ctx.thread_id.replace('-', '')[:12]}_r{ctx.run}_{len(ctx.proposal_ids) + 1}",
     )
-    ctx.emit("proposal_created", f"{proposal.id}: {len(files)} file(s), {proposal.content_hash}", proposal_id=proposal.id)
+    ctx.emit("proposal_created", f"{proposal.id}: {len(built.files)} file(s), {proposal.content_hash}",
+             proposal_id=proposal.id)
     return AgentResult(
-        signal=f"proposed {proposal.id} ({len(files)} file(s))",
+        signal=f"proposed {proposal.id} ({len(built.files)} file(s)){said}",
         state={"proposal_ids": [*ctx.proposal_ids, proposal.id], "phase": "semantics"},
     )
 

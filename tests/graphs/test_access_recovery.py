@@ -90,6 +90,10 @@ def test_blocked_route_recovers_on_the_same_thread(first_key, claude_armory, dat
         squad.invoke(Command(resume={"decisions": [{"type": "approve"}]}), _config(thread))
 
         assert (repo / "src/notes.py").read_text() == "NOTES = 'hi'\n"
+        events = squad_resources().outbox.events(thread_id=thread)
+        assert any(e["kind"].startswith("adapter.") for e in events), "the CLI's stream events reach the live outbox"
+        forge_step = [e["text"] for e in events if e["agent"] == "forge" and e["kind"] == "step"][-1]
+        assert forge_step.endswith("Wrote NOTES.md."), "the CLI's final message is the forge live signal"
         final = squad.get_state(_config(thread)).values
         assert set(final["summary"]["proof"]) == {"graph", "warehouse", "chronicle"}
         assert CANARY_KEY not in json.dumps(final, default=str)
