@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fractalops.adapters._redact import ValueRedactor
+if TYPE_CHECKING:
+    from fractalops.armory.secrets.redact import Redactor
 
 __all__ = ["CappedBuffer", "EventCollector", "MAX_EVENTS", "MAX_LINE_BYTES", "TAIL_BYTES"]
 
@@ -53,7 +54,7 @@ class EventCollector:
     def __init__(
         self,
         parse_line: Callable[[str], dict[str, Any] | None],
-        redactor: ValueRedactor,
+        redactor: Redactor,
         on_event: Callable[[dict[str, Any]], None] | None,
         *,
         budget_bytes: int,

@@ -17,11 +17,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fractalops.adapters._redact import ValueRedactor, redactor_from
 from fractalops.adapters._streams import CappedBuffer, EventCollector
 from fractalops.errors import AdapterError
+
+if TYPE_CHECKING:
+    from fractalops.armory.secrets.redact import Redactor
 
 __all__ = [
     "ProcessSpec",
@@ -75,7 +77,7 @@ class ProcessSpec:
     env: Mapping[str, str]
     """The complete, already scrubbed environment; `HOME` and `TMPDIR` are always replaced by fresh dirs."""
     redact: Any = None
-    """Secret values (iterable of str), the armory `Redactor`, or None."""
+    """Anything `Redactor.of` accepts: secret values, a mapping label → value, a `Redactor`, or None."""
     timeout_s: float = 600.0
     """Hard wall-clock limit; on expiry the whole group gets SIGTERM, then SIGKILL after `TERM_GRACE_S`."""
     output_cap_bytes: int = DEFAULT_OUTPUT_CAP_BYTES
@@ -179,7 +181,9 @@ def run_process(spec: ProcessSpec) -> ProcessResult:
     """Run `spec` to completion or timeout; see the module docstring for the containment guarantees."""
     if not spec.argv:
         raise AdapterError("empty argv for adapter process; the asset's `command` must name a program")
-    redactor: ValueRedactor = redactor_from(spec.redact)
+    from fractalops.armory.secrets.redact import Redactor  # lazy: importing adapters stays light
+
+    redactor = Redactor.of(spec.redact)
     scratch = Path(tempfile.mkdtemp(prefix="fractalops-proc-", dir=spec.home)).resolve()
     home = scratch / "home"
     (home / "tmp").mkdir(parents=True)
@@ -201,7 +205,7 @@ def run_process(spec: ProcessSpec) -> ProcessResult:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _supervise(proc: subprocess.Popen, spec: ProcessSpec, redactor: ValueRedactor, started: float) -> ProcessResult:
+def _supervise(proc: subprocess.Popen, spec: ProcessSpec, redactor: Redactor, started: float) -> ProcessResult:
     pgid = proc.pid
     cap = max(0, int(spec.output_cap_bytes))
     out_buf, err_buf = CappedBuffer(cap), CappedBuffer(cap)
@@ -316,7 +320,7 @@ def _reap(proc: subprocess.Popen) -> int | None:
 
 
 def _finish(
-    spec: ProcessSpec, redactor: ValueRedactor, out_buf: CappedBuffer, err_buf: CappedBuffer,
+    spec: ProcessSpec, redactor: Redactor, out_buf: CappedBuffer, err_buf: CappedBuffer,
     collector: EventCollector, exit_code: int | None, timed_out: bool, killed: bool, leftovers: bool,
     started: float,
 ) -> ProcessResult:

@@ -19,13 +19,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fractalops.adapters._redact import ValueRedactor
 from fractalops.adapters.process import ProcessResult, ProcessSpec, run_process
 from fractalops.adapters.protocol import AdapterTask, ProcessAdapter, adapter_for
 from fractalops.adapters.workspace import Workspace, isolated_workspace
 from fractalops.errors import AccessBlockedError, AdapterTimeoutError
+
+if TYPE_CHECKING:
+    from fractalops.armory.secrets.redact import Redactor
 
 __all__ = ["AdapterRun", "run_asset", "scrubbed_env"]
 
@@ -98,9 +100,9 @@ def _resolve_secrets(asset: Any, backend: Any) -> dict[str, str]:
     return dict(resolve_asset_secrets(asset, backend if backend is not None else open_secret_backend()))
 
 
-def _diff_and_files(ws: Workspace, redactor: ValueRedactor) -> tuple[str, list[str]]:
+def _diff_and_files(ws: Workspace, redactor: Redactor) -> tuple[str, list[str]]:
     diff, files = ws.diff_and_files()
-    if redactor.pattern is None or not files:
+    if not redactor or not files:
         return diff, files
     # Redact at the source so even binary (base85) hunks of the diff cannot carry a secret value.
     dirty = False
@@ -108,8 +110,9 @@ def _diff_and_files(ws: Workspace, redactor: ValueRedactor) -> tuple[str, list[s
         path = ws.path / rel
         if path.is_file() and not path.is_symlink():
             data = path.read_bytes()
-            if redactor.pattern.search(data):
-                path.write_bytes(redactor.redact_bytes(data))
+            redacted = redactor.redact_bytes(data)
+            if redacted != data:
+                path.write_bytes(redacted)
                 dirty = True
     if dirty:
         diff, files = ws.diff_and_files()
@@ -134,7 +137,9 @@ def run_asset(
     """
     adapter = adapter or adapter_for(asset.kind)
     secret_env = _resolve_secrets(asset, secrets_backend)
-    redactor = ValueRedactor(secret_env)
+    from fractalops.armory.secrets.redact import Redactor  # lazy: importing adapters stays light
+
+    redactor = Redactor(secret_env)
     events: list[dict[str, Any]] = []
 
     def emit(event: dict[str, Any]) -> None:

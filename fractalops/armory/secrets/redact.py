@@ -1,4 +1,4 @@
-"""Redaction of secret values from every byte that leaves the adapter boundary."""
+"""Redaction of secret values from every byte that leaves the adapter boundary (the one implementation)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 __all__ = ["MIN_REDACT_LEN", "Redactor", "StreamRedactor"]
 
@@ -13,48 +14,98 @@ _log = logging.getLogger(__name__)
 MIN_REDACT_LEN = 4
 """Values shorter than this are not redacted (they would shred ordinary text); they are logged by name only."""
 
+_DEFAULT_LABEL = "secret"
+
+
+def _pairs(values: Mapping[str, str] | Iterable[str | tuple[str, str]] | str) -> list[tuple[str, Any]]:
+    if isinstance(values, str):  # one value, never its characters
+        return [(_DEFAULT_LABEL, values)]
+    if isinstance(values, Mapping):
+        return list(values.items())
+    return [v if isinstance(v, tuple) and len(v) == 2 else (_DEFAULT_LABEL, v) for v in values]
+
+
+def _forms(value: str) -> list[str]:
+    """The value itself and its JSON-string-escaped forms (ASCII-only and raw-unicode), deduplicated."""
+    forms = [value]
+    for ensure_ascii in (True, False):
+        escaped = json.dumps(value, ensure_ascii=ensure_ascii)[1:-1]
+        if escaped not in forms:
+            forms.append(escaped)
+    return forms
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")  # env values carry undecodable bytes this way
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
 
 class Redactor:
     """Replace every occurrence of each secret value with `[REDACTED:<label>]`.
 
-    `values` is either a mapping label → value (the env name or ref; e.g. `resolve_asset_secrets` output)
-    or plain values (labelled `secret`). Each value's JSON-escaped form is redacted too. Longer values win
-    where secrets overlap. `repr` never shows values. `_labels` (value → label) is read by the adapters.
+    `values` is a mapping label → value (the env name or ref; e.g. `resolve_asset_secrets` output), plain values
+    (labelled `secret`), `(label, value)` pairs, or one value as a `str`. Each value's JSON-escaped forms are
+    redacted too. Longer values win where secrets overlap. Values shorter than `MIN_REDACT_LEN` are skipped with
+    a warning that names only the label. `repr` never shows values. Immutable, so safe to share across threads;
+    use `Redactor.of(...)` to accept anything a caller may pass (None, values, or a `Redactor`).
     """
 
-    __slots__ = ("_labels", "_text_re", "_bytes_re", "_bytes_labels", "max_len")
+    __slots__ = ("_labels", "_text_re", "_bytes_re", "_bytes_labels", "_bytes_forms", "_max_len")
 
-    def __init__(self, values: Mapping[str, str] | Iterable[str]) -> None:
-        pairs = list(values.items()) if isinstance(values, Mapping) else [("secret", v) for v in values]
+    def __init__(self, values: Mapping[str, str] | Iterable[str | tuple[str, str]] | str = ()) -> None:
         labels: dict[str, str] = {}
-        for label, value in pairs:
-            if not isinstance(value, str) or not value:
+        for label, value in _pairs(values):
+            if isinstance(value, str) and not value:
+                continue
+            if not isinstance(value, str):
+                _log.warning("secret %s is not a string (%s) and cannot be redacted", label, type(value).__name__)
                 continue
             if len(value) < MIN_REDACT_LEN:
                 _log.warning("secret %s is shorter than %d characters and cannot be redacted", label, MIN_REDACT_LEN)
                 continue
-            labels.setdefault(value, label)
-            # The same secret inside a JSON string (quotes, backslashes, control chars escaped).
-            escaped = json.dumps(value)[1:-1]
-            if escaped != value:
-                labels.setdefault(escaped, label)
-            escaped_ascii = json.dumps(value, ensure_ascii=False)[1:-1]
-            if escaped_ascii != value:
-                labels.setdefault(escaped_ascii, label)
+            for form in _forms(value):
+                labels.setdefault(form, label)
         self._labels = labels
-        self._bytes_labels = {value.encode("utf-8"): label for value, label in labels.items()}
+        self._bytes_labels = {_encode(form): label for form, label in labels.items()}
         ordered = sorted(labels, key=len, reverse=True)
         self._text_re = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
-        ordered_b = sorted(self._bytes_labels, key=len, reverse=True)
-        self._bytes_re = re.compile(b"|".join(re.escape(v) for v in ordered_b)) if ordered_b else None
-        self.max_len = max((len(v) for v in self._bytes_labels), default=0)
-        """Longest secret in bytes; a stream keeps `max_len - 1` bytes back."""
+        self._bytes_forms = tuple(sorted(self._bytes_labels, key=len, reverse=True))
+        self._bytes_re = re.compile(b"|".join(re.escape(v) for v in self._bytes_forms)) if self._bytes_forms else None
+        self._max_len = len(self._bytes_forms[0]) if self._bytes_forms else 0
+
+    @classmethod
+    def of(cls, source: Any) -> Redactor:
+        """One entry point for whatever a caller holds: None (redacts nothing), an existing `Redactor` (returned
+        as is), one value (`str`), a mapping label → value, or an iterable of values / `(label, value)` pairs."""
+        if source is None:
+            return cls()
+        if isinstance(source, Redactor):
+            return source
+        if isinstance(source, str | Mapping):
+            return cls(source)
+        if hasattr(source, "redact") or not isinstance(source, Iterable):
+            raise TypeError(
+                f"cannot redact with a {type(source).__name__}: pass None, a Redactor, a str, a mapping "
+                "label → value, or an iterable of values")
+        return cls(source)
 
     def __repr__(self) -> str:
-        return f"Redactor(labels={sorted(set(self._labels.values()))})"
+        return f"Redactor(labels={list(self.labels)})"
 
     def __bool__(self) -> bool:
         return bool(self._labels)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The sorted labels of the redacted secrets (never their values)."""
+        return tuple(sorted(set(self._labels.values())))
+
+    @property
+    def max_len(self) -> int:
+        """Longest redacted form in UTF-8 bytes (0 when there is nothing to redact)."""
+        return self._max_len
 
     def redact(self, text: str) -> str:
         if self._text_re is None:
@@ -64,23 +115,52 @@ class Redactor:
     def redact_bytes(self, data: bytes) -> bytes:
         if self._bytes_re is None:
             return data
-        return self._bytes_re.sub(lambda m: f"[REDACTED:{self._bytes_labels[m.group(0)]}]".encode(), data)
+        return self._bytes_re.sub(self._bytes_marker, data)
+
+    def redact_obj(self, obj: Any) -> Any:
+        """Redact every string inside plain JSON-like data: dict keys and values, list and tuple items (tuples come
+        back as lists); other values are returned unchanged."""
+        if isinstance(obj, str):
+            return self.redact(obj)
+        if isinstance(obj, dict):
+            return {self.redact_obj(k): self.redact_obj(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.redact_obj(v) for v in obj]
+        return obj
 
     def stream(self) -> StreamRedactor:
         """A fresh chunk-by-chunk redactor for one output stream."""
         return StreamRedactor(self)
 
+    def _bytes_marker(self, match: re.Match[bytes]) -> bytes:
+        return f"[REDACTED:{self._bytes_labels[match.group(0)]}]".encode()
+
     def _bytes_matches(self, data: bytes) -> Iterable[re.Match[bytes]]:
         return self._bytes_re.finditer(data) if self._bytes_re is not None else ()
 
-    def _label_for(self, value: bytes) -> str:
-        return self._bytes_labels[value]
+    def _prefix_tail(self, data: bytes) -> int:
+        """Length of the longest suffix of `data` that is a proper prefix of some redacted form (0 if none)."""
+        best, n = 0, len(data)
+        for form in self._bytes_forms:
+            window = min(n, len(form) - 1)
+            if window <= best:
+                break  # forms are sorted longest first, so no later form can hold back more
+            first = form[:1]
+            i = data.find(first, n - window)
+            while i != -1 and n - i > best:
+                if form.startswith(data[i:]):
+                    best = n - i  # leftmost candidate is the longest for this form
+                    break
+                i = data.find(first, i + 1)
+        return best
 
 
 class StreamRedactor:
     """Redact a byte stream fed in arbitrary chunks, including secrets split across chunk boundaries.
 
-    Holds back at most `max_len - 1` bytes that could still be the start of a secret; call `flush()` at the end.
+    Holds back only the longest tail that is still a proper prefix of some secret (so live output is not delayed
+    by `max_len - 1` bytes); call `flush()` at the end. The concatenated output always equals
+    `redactor.redact_bytes(whole stream)`.
     """
 
     __slots__ = ("_redactor", "_pending")
@@ -94,22 +174,22 @@ class StreamRedactor:
 
     def feed(self, chunk: bytes) -> bytes:
         """Redacted bytes that are now safe to emit (possibly empty)."""
+        redactor = self._redactor
+        if not redactor:
+            return chunk
         buf = self._pending + chunk
-        keep = self._redactor.max_len - 1
-        if keep <= 0:
-            self._pending = b""
-            return self._redactor.redact_bytes(buf)
-        boundary = len(buf) - keep
+        hold = len(buf) - redactor._prefix_tail(buf)
         out: list[bytes] = []
         pos = 0
-        # A match starting before `boundary` is fully visible (no secret is longer than keep + 1 bytes).
-        for match in self._redactor._bytes_matches(buf):
-            if match.start() >= boundary:
+        # A match starting before `hold` is final: were a longer secret to match there once more bytes arrive,
+        # buf[start:] would be a proper prefix of it, so `hold` would be at or before `start`.
+        for match in redactor._bytes_matches(buf):
+            if match.start() >= hold:
                 break
             out.append(buf[pos:match.start()])
-            out.append(f"[REDACTED:{self._redactor._label_for(match.group(0))}]".encode())
+            out.append(redactor._bytes_marker(match))
             pos = match.end()
-        emit_end = max(boundary, pos)
+        emit_end = max(hold, pos)
         out.append(buf[pos:emit_end])
         self._pending = buf[emit_end:]
         return b"".join(out)
