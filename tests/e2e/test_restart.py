@@ -73,5 +73,7 @@ def test_sigkill_during_apply_never_applies_twice_or_loses_the_approval(own_serv
         _drive_to_done(client, thread)
         assert commits_for(repo, pid) == 1
         status = client.http.get(f"/proposals/{pid}")["status"]
-        assert status == "evidenced", (status, client.http.get(f"/threads/{thread}/proof"),
-                                       [e["text"] for e in client.http.get(f"/live/events?thread_id={thread}")["events"]][-12:])
+        if status != "evidenced":
+            events = [f"{e['agent']}: {e['text']}" for e in client.http.get(f"/live/events?thread_id={thread}")["events"]]
+            pytest.fail(f"{pid} ended {status}; proof {client.http.get(f'/threads/{thread}/proof')}; events:\n"
+                        + "\n".join(events), pytrace=False)
