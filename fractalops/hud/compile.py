@@ -67,7 +67,9 @@ def _launch_action(summary: ThreadSummary) -> str:
     asset = summary.get("launch_asset") or "native"
     if route == "observe":
         return _cap(f"atlas: observe the workspace read-only on {asset}", 240)
-    if int(summary.get("proposals_applied", 0)) and not proof_is_closed(summary.get("proof", {})):
+    if int(summary.get("proposals_applied", 0)):
+        if proof_is_closed(summary.get("proof", {})):
+            return "done: the change is applied and proven; launch more work on this thread to resume it"
         return "ledger: record warehouse fact and Chronicle evidence for the applied change"
     return _cap(f"forge: build the change on {asset} ({summary.get('launch_kind', 'native')}) and propose it", 240)
 

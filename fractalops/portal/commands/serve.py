@@ -7,14 +7,13 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.panel import Panel
 
 from fractalops.errors import FractalOpsError
 from fractalops.portal.commands._client import api_key, console, fail
 from fractalops.portal.demo import ensure_demo_workspace, launch_demo_thread
 from fractalops.portal.devserver import DevServer, studio_url
 from fractalops.portal.keys import ensure_dev_key
-from fractalops.settings import data_dir
+from fractalops.settings import DEFAULT_SERVER_URL, data_dir
 
 __all__ = ["ROOT", "register"]
 
@@ -40,16 +39,19 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         console.print(f"LangGraph server with the squad at [bold]{server.url}[/] (data dir {root}, log {server.log_path})")
         console.print(f"LangGraph Studio: {studio_url(server.url)}  (add header x-api-key: <your key>)")
+        console.print(f"API keys: {root / 'api_keys.json'} (or FRACTALOPS_API_KEYS); the CLI uses the single key there")
         if demo:
             demo_thread = launch_demo_thread(server.url, api_key(), ensure_demo_workspace(root))
             thread_id = demo_thread["thread_id"]
             waiting = len(demo_thread["state"].get("interrupts") or [])
-            console.print(Panel.fit(
-                f"demo thread [bold]{thread_id}[/] is {'waiting for approval' if waiting else 'not waiting (see its HUD)'}\n"
-                f"see it:      .venv/bin/fractalops show {thread_id}\n"
-                f"approve it:  .venv/bin/fractalops approve {thread_id}\n"
-                f"reject it:   .venv/bin/fractalops reject {thread_id} --message 'why'",
-                title="demo"))
+            env = "" if server.url == DEFAULT_SERVER_URL else f"FRACTALOPS_SERVER_URL={server.url} "
+            cli = f"{env}.venv/bin/fractalops"
+            console.print(f"\n[bold]demo thread {thread_id}[/] is "
+                          f"{'waiting for approval' if waiting else 'not waiting (see its HUD)'}")
+            # soft_wrap: the commands must stay on one line so they can be copied as they are
+            console.print(f"  see it:      {cli} show {thread_id}", soft_wrap=True, highlight=False)
+            console.print(f"  approve it:  {cli} approve {thread_id}", soft_wrap=True, highlight=False)
+            console.print(f"  reject it:   {cli} reject {thread_id} --message 'why'", soft_wrap=True, highlight=False)
         console.print("Ctrl-C to stop.")
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
