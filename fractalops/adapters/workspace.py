@@ -22,13 +22,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from fractalops.adapters._git import git
+from fractalops import _git
 from fractalops.errors import AdapterError, ConfigError
 
 __all__ = ["Workspace", "WorkspaceMode", "WORKSPACE_MODES", "isolated_workspace"]
+
+git = partial(_git.git, error=AdapterError)
 
 WorkspaceMode = Literal["isolated_worktree", "isolated_copy"]
 WORKSPACE_MODES: tuple[str, ...] = ("isolated_worktree", "isolated_copy")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from fractalops import _git
 from fractalops.errors import ProposalError
 from fractalops.planes.proposals.model import Proposal
 
@@ -39,12 +40,7 @@ class ApplyOutcome:
 
 
 def git(repo: Path, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        ["git", "-C", str(repo), *args], input=input, capture_output=True, text=True, check=False
-    )
-    if check and result.returncode != 0:
-        raise ProposalError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip() or result.stdout.strip()}")
-    return result
+    return _git.git(repo, *args, input=input, check=check, error=ProposalError)
 
 
 @contextmanager

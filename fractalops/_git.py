@@ -1,4 +1,8 @@
-"""Private: run `git` with a neutral configuration (no hooks, no pager, stable diff prefixes)."""
+"""Private: run `git` with a neutral configuration (no hooks, no pager, stable diff prefixes).
+
+Shared by the adapters (isolated workspaces) and the Proposal Plane (relay's apply), so neither runs a target
+repo's hooks or inherits a user's diff settings; each passes the error family its callers expect.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from fractalops.errors import AdapterError
+from fractalops.errors import FractalOpsError
 
 __all__ = ["git", "GIT_NEUTRAL_CONFIG"]
 
@@ -30,8 +34,10 @@ def git(
     env: dict[str, str] | None = None,
     check: bool = True,
     text: bool = True,
+    input: str | None = None,
+    error: type[FractalOpsError] = FractalOpsError,
 ) -> subprocess.CompletedProcess:
-    """Run `git <args>` in `cwd`; a failure raises `AdapterError` naming the command and git's stderr."""
+    """Run `git <args>` in `cwd`; a failure raises `error` naming the command and git's stderr."""
     full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     if env:
         full_env.update(env)
@@ -39,14 +45,15 @@ def git(
         ["git", *GIT_NEUTRAL_CONFIG, *args],
         cwd=cwd,
         env=full_env,
-        stdin=subprocess.DEVNULL,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        input=input,
         capture_output=True,
         text=text,
         check=False,
     )
     if check and proc.returncode != 0:
         err = proc.stderr if text else proc.stderr.decode("utf-8", "replace")
-        raise AdapterError(
+        raise error(
             f"`git {' '.join(args)}` failed in {cwd} (exit {proc.returncode}): {err.strip()}; "
             "check that the target is a git repository with at least one commit and that the base exists"
         )
