@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["data_dir", "server_url", "DEFAULT_SERVER_URL"]
@@ -12,7 +13,13 @@ DEFAULT_SERVER_URL = "http://127.0.0.1:2024"
 
 def data_dir() -> Path:
     """All on-disk state lives under `FRACTALOPS_DATA_DIR` (default `./.fractalops`)."""
-    path = Path(os.environ.get("FRACTALOPS_DATA_DIR", ".fractalops")).expanduser().resolve()
+    return _resolved(os.environ.get("FRACTALOPS_DATA_DIR", ".fractalops"), os.getcwd())
+
+
+@lru_cache(maxsize=16)
+def _resolved(value: str, cwd: str) -> Path:
+    # Every squad step asks for the data dir; resolve and create it once per (value, cwd).
+    path = (Path(cwd) / Path(value).expanduser()).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

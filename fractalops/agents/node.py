@@ -72,22 +72,21 @@ def record_step(state: dict[str, Any], ctx: AgentContext, result: AgentResult) -
     summary = observe(state["summary"], agent=ctx.agent, event=result.signal,
                       **{**_counts(ctx.resources, ctx.thread_id), **result.summary})
     step = int(state["summary"].get("step", 0))
-    outbox = ctx.resources.outbox
-    for i, event in enumerate([*ctx.emitted, {"kind": "step", "text": result.signal, "data": {}}]):
-        outbox.append(thread_id=ctx.thread_id, agent=ctx.agent, kind=event["kind"], text=event["text"][:500],
-                      data=event["data"], key=f"{ctx.thread_id}:{step}:{ctx.agent}:{i}")
+    events = [
+        (f"{ctx.thread_id}:{step}:{ctx.agent}:{i}", e["kind"], e["text"][:500], e["data"])
+        for i, e in enumerate([*ctx.emitted, {"kind": "step", "text": result.signal, "data": {}}])
+    ]
     compiled = compile_hud(summary, resumed=bool(state.get("resumed")))
     phase = str(result.state.get("phase") or state.get("phase") or "")
-    outbox.project(
-        thread_id=ctx.thread_id,
-        owner=ctx.requester.identity if ctx.requester else "local",
-        status=_status(dict(summary), phase),
-        current_agent=ctx.agent,
-        pending_approvals=int(summary.get("proposals_pending", 0)),
-        live_signal=compiled.hud.live_signal,
-        hud=compiled.hud.model_dump(),
-        diagnostics=compiled.diagnostics.model_dump(),
-    )
+    ctx.resources.outbox.record(thread_id=ctx.thread_id, agent=ctx.agent, events=events, projection={
+        "owner": ctx.requester.identity if ctx.requester else "local",
+        "status": _status(dict(summary), phase),
+        "current_agent": ctx.agent,
+        "pending_approvals": int(summary.get("proposals_pending", 0)),
+        "live_signal": compiled.hud.live_signal,
+        "hud": compiled.hud.model_dump(),
+        "diagnostics": compiled.diagnostics.model_dump(),
+    })
     return {**result.state, "summary": dict(summary)}
 
 

@@ -83,18 +83,17 @@ class LiveOutbox:
     def _db(self):  # noqa: ANN202 - reads on this thread's connection
         return self._file.read()
 
-    def append(
-        self, *, thread_id: str, agent: str, kind: str, text: str, key: str, data: dict[str, Any] | None = None
-    ) -> int | None:
-        """Append one event; returns its monotonic id, or None when `key` was already recorded (a replay)."""
+    def record(self, *, thread_id: str, agent: str, events: list[tuple[str, str, str, dict[str, Any]]],
+               projection: dict[str, Any]) -> None:
+        """One step in one transaction: its events `(key, kind, text, data)` (replays ignored) and the projection."""
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
         with self._file.write() as db:
-            cur = db.execute(
+            db.executemany(
                 f"INSERT OR IGNORE INTO {OUTBOX_TABLE} (thread_id, agent, kind, text, data, idempotency_key, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (thread_id, agent, kind, text, json.dumps(data or {}, sort_keys=True), key, at),
+                [(thread_id, agent, kind, text, json.dumps(data, sort_keys=True), key, at) for key, kind, text, data in events],
             )
-            return cur.lastrowid if cur.rowcount else None
+            self._upsert_projection(db, thread_id=thread_id, at=at, **projection)
 
     def events(self, *, thread_id: str | None = None, after: int = 0, limit: int = 500) -> list[LiveEvent]:
         query = f"SELECT id, thread_id, agent, kind, text, data, at FROM {OUTBOX_TABLE} WHERE id > ?"
@@ -108,30 +107,19 @@ class LiveOutbox:
             for r in rows
         ]
 
-    def project(
-        self,
-        *,
-        thread_id: str,
-        owner: str,
-        status: str,
-        current_agent: str,
-        pending_approvals: int,
-        live_signal: str,
-        hud: dict[str, Any],
-        diagnostics: dict[str, Any],
-    ) -> None:
-        """Upsert the thread's `harness-projection` row."""
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        with self._file.write() as db:
-            last = db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {OUTBOX_TABLE} WHERE thread_id = ?", (thread_id,)).fetchone()[0]
-            db.execute(
-                "INSERT INTO harness_projection VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET"
-                " status=excluded.status, current_agent=excluded.current_agent,"
-                " pending_approvals=excluded.pending_approvals, live_signal=excluded.live_signal, hud=excluded.hud,"
-                " diagnostics=excluded.diagnostics, last_event_id=excluded.last_event_id, updated_at=excluded.updated_at",
-                (thread_id, owner, status, current_agent, pending_approvals, live_signal, json.dumps(hud),
-                 json.dumps(diagnostics), last, now),
-            )
+    @staticmethod
+    def _upsert_projection(db: Any, *, thread_id: str, owner: str, status: str, current_agent: str,
+                           pending_approvals: int, live_signal: str, hud: dict[str, Any], diagnostics: dict[str, Any],
+                           at: str) -> None:
+        last = db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {OUTBOX_TABLE} WHERE thread_id = ?", (thread_id,)).fetchone()[0]
+        db.execute(
+            "INSERT INTO harness_projection VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET"
+            " status=excluded.status, current_agent=excluded.current_agent,"
+            " pending_approvals=excluded.pending_approvals, live_signal=excluded.live_signal, hud=excluded.hud,"
+            " diagnostics=excluded.diagnostics, last_event_id=excluded.last_event_id, updated_at=excluded.updated_at",
+            (thread_id, owner, status, current_agent, pending_approvals, live_signal, json.dumps(hud),
+             json.dumps(diagnostics), last, at),
+        )
 
     def projection(self, thread_id: str) -> ProjectionRow | None:
         rows = self._projection_rows("WHERE thread_id = ?", [thread_id])
