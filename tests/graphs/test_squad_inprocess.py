@@ -88,3 +88,23 @@ def test_packs_fan_out(squad, repo, data_dir):
     result = launch(squad, repo, thread, packs=["design", "deep_lineage"])
     notes = {n["agent"] for n in result["pack_notes"]}
     assert notes == {"aether", "prism", "quill", "scribe"}
+
+
+def test_moved_target_makes_the_proposal_stale_and_rebased_back_to_review(squad, repo, data_dir):
+    thread = str(uuid.uuid4())
+    first = launch(squad, repo, thread)["__interrupt__"][0].value["action_requests"][0]["args"]
+    (repo / "OTHER.md").write_text("someone else's commit\n")
+    subprocess.run(["git", "-C", str(repo), "add", "OTHER.md"], check=True)
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=o", "-c", "user.email=o@o", "commit", "-qm", "other"],
+                   check=True)
+    result = squad.invoke(Command(resume={"decisions": [{"type": "approve"}]}), _config(thread, ALICE))
+    again = result["__interrupt__"][0].value["action_requests"][0]
+    assert again["args"]["proposal_id"] == first["proposal_id"]
+    assert again["args"]["content_hash"] != first["content_hash"], "re-based diff, new hash, new review"
+    assert "moved from" in again["description"]
+    assert not (repo / "src/app.py").exists(), "never applied onto a moved target without review"
+    squad.invoke(Command(resume={"decisions": [{"type": "approve"}]}), _config(thread, ALICE))
+    assert (repo / "src/app.py").exists() and (repo / "OTHER.md").exists()
+    proposal = squad_resources().proposals.get(first["proposal_id"])
+    assert proposal.payload["base_commit"] != proposal.proposed["payload"]["base_commit"]
+    assert [a.decision for a in proposal.approvals] == ["approve", "approve"]

@@ -68,8 +68,8 @@ def _rebase(repo: Path, payload: dict, head: str) -> dict | None:
         try:
             if git(tree, "apply", "--3way", "--index", "-", input=payload["diff"], check=False).returncode != 0:
                 return None
-            diff = git(tree, "diff", "--cached", "--binary", head).stdout
-            files = [f for f in git(tree, "diff", "--cached", "--name-only", head).stdout.splitlines() if f]
+            diff = git(tree, "diff", "--no-ext-diff", "--cached", "--binary", head).stdout
+            files = [f for f in git(tree, "diff", "--no-ext-diff", "--cached", "--name-only", head).stdout.splitlines() if f]
         finally:
             git(repo, "worktree", "remove", "--force", str(tree), check=False)
             git(repo, "worktree", "prune", check=False)
