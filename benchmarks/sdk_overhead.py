@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -20,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from langgraph_sdk import get_sync_client  # noqa: E402
 
+from benchmarks._ratio import report_ratio  # noqa: E402
 from benchmarks.squad_overhead import _repo  # noqa: E402
 from fractalops.portal.devserver import PROJECT_CONFIG, DevServer, free_port  # noqa: E402
 
@@ -61,13 +61,7 @@ def main() -> None:
                 squad_t.append(_journey(client, "squad", root, i))
         finally:
             server.stop()
-    s, b = statistics.median(squad_t), statistics.median(bare_t)
-    print(f"squad via SDK  median {s * 1000:8.1f} ms over {ROUNDS} journeys")
-    print(f"bare via SDK   median {b * 1000:8.1f} ms over {ROUNDS} journeys")
-    print(f"ratio squad/bare = {s / b:.3f}  (target <= 1.2)")
-    print(json.dumps({"benchmark": "sdk_overhead", "squad_ms": round(s * 1000, 1), "bare_ms": round(b * 1000, 1),
-                      "ratio": round(s / b, 3), "target": 1.2, "rounds": ROUNDS}))
-
+    report_ratio("sdk_overhead", squad_t, bare_t, 1.2, "journeys")
 
 if __name__ == "__main__":
     main()

@@ -6,9 +6,7 @@ Both graphs use a SQLite checkpointer (the durable one the server uses). Target:
 
 from __future__ import annotations
 
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +20,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver  # noqa: E402
 from langgraph.types import Command  # noqa: E402
 
 from benchmarks._bare_graph import build_bare  # noqa: E402
+from benchmarks._ratio import report_ratio  # noqa: E402
 from fractalops.graphs.squad import build_squad  # noqa: E402
 
 USER = {"identity": "bench", "roles": ["operator", "approver"]}
@@ -62,13 +61,7 @@ def main() -> None:
             for i in range(ROUNDS):  # interleaved so machine load hits both alike
                 bare_t.append(_journey(bare, root, i))
                 squad_t.append(_journey(squad, root, i))
-    s, b = statistics.median(squad_t), statistics.median(bare_t)
-    print(f"squad journey  median {s * 1000:8.1f} ms over {ROUNDS} runs")
-    print(f"bare graph     median {b * 1000:8.1f} ms over {ROUNDS} runs")
-    print(f"ratio squad/bare = {s / b:.3f}  (target <= 1.25)")
-    print(json.dumps({"benchmark": "squad_overhead", "squad_ms": round(s * 1000, 1), "bare_ms": round(b * 1000, 1),
-                      "ratio": round(s / b, 3), "target": 1.25, "rounds": ROUNDS}))
-
+    report_ratio("squad_overhead", squad_t, bare_t, 1.25, "runs")
 
 if __name__ == "__main__":
     main()
