@@ -32,3 +32,21 @@ def test_steward_graph_and_cli_write_all_three_outputs(server, tmp_path, monkeyp
     assert {"rdf", "datahub", "warehouse"} <= set(doc)
     assert doc["warehouse"]["ok"] is True and doc["warehouse"]["via"] == "server steward graph"
     assert not list((server.data_dir / "steward" / "pending").glob("*.json")), "spooled rows were ingested"
+
+
+def test_unmapped_term_mapping_is_approved_from_the_cli(server, tmp_path, monkeypatch):
+    project = write_sample_project(tmp_path / "shop2", datasets=1, unmapped_term=True, project="shop2")
+    client = server.client()
+    thread = client.threads.create()["thread_id"]
+    run = client.runs.create(thread, "steward", input={"project_dir": str(project)})
+    client.runs.join(thread, run["run_id"])
+    action = client.threads.get_state(thread)["interrupts"][0]["value"]["action_requests"][0]
+    assert action["name"] == "ontology_mapping" and action["args"]["local_term"] == "Widget"
+
+    monkeypatch.setenv("FRACTALOPS_SERVER_URL", server.url)
+    monkeypatch.setenv("FRACTALOPS_API_KEY", "key-alice")
+    out = CliRunner().invoke(app, ["approve", thread, "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["waiting"] is False
+    record = client.http.get(f"/proposals/{action['args']['proposal_id']}")
+    assert record["status"] == "evidenced" and record["executed"]["commit"].startswith("semantics:terms/shop2#Widget=")

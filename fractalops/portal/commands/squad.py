@@ -28,9 +28,16 @@ def _pending(thread_id: str, as_json: bool) -> tuple[dict[str, Any], list[dict[s
     return state, request["action_requests"]
 
 
+def _assistant_of(thread_id: str, as_json: bool) -> str:
+    """The graph a thread runs (`squad`, `steward`, ...): resumes must go to the same one."""
+    metadata = call(sdk().threads.get, thread_id, as_json=as_json).get("metadata") or {}
+    return str(metadata.get("assistant_id") or metadata.get("graph_id") or ASSISTANT)
+
+
 def _resume(thread_id: str, decisions: list[dict[str, Any]], as_json: bool) -> dict[str, Any]:
     client = sdk()
-    run = call(client.runs.create, thread_id, ASSISTANT, command={"resume": {"decisions": decisions}}, as_json=as_json)
+    run = call(client.runs.create, thread_id, _assistant_of(thread_id, as_json),
+               command={"resume": {"decisions": decisions}}, as_json=as_json)
     call(client.runs.join, thread_id, run["run_id"], as_json=as_json)
     state = call(client.threads.get_state, thread_id, as_json=as_json)
     hud = call(client.http.get, f"/threads/{thread_id}/hud", as_json=as_json)
@@ -152,7 +159,7 @@ def register(app: typer.Typer) -> None:
             fail(f"thread {thread_id} is waiting for a decision: use approve / reject / edit", as_json)
         if not state.get("next"):
             fail(f"thread {thread_id} has nothing left to run; launch new work with `fractalops run --thread`", as_json)
-        created = call(client.runs.create, thread_id, ASSISTANT, input=None, as_json=as_json)
+        created = call(client.runs.create, thread_id, _assistant_of(thread_id, as_json), input=None, as_json=as_json)
         call(client.runs.join, thread_id, created["run_id"], as_json=as_json)
         _show(thread_id, as_json)
 
