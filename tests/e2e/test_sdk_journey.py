@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from langgraph_sdk.errors import AuthenticationError
@@ -118,3 +120,21 @@ def test_bad_input_is_refused_before_a_run_exists(server, tmp_path):
         client.runs.create(thread, "squad", input={"intent": "x", "changes": [{"path": "/etc/passwd", "content": ""}],
                                                     "workspace": str(tmp_path)})
     assert client.runs.list(thread) == []
+
+
+def test_live_events_stream_as_server_sent_events(server, tmp_path):
+    repo = make_git_repo(tmp_path / "repo")
+    thread = launch(server.client(), repo)
+    seen: list[dict] = []
+    headers = {"x-api-key": "key-alice", "accept": "text/event-stream"}
+    with httpx.stream("GET", f"{server.url}/live/events?thread_id={thread}", headers=headers, timeout=10) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+            if seen and seen[-1]["kind"] == "approval_requested":
+                break
+    assert seen[0]["agent"] == "atlas" and all(e["thread_id"] == thread for e in seen)
+    projection = server.client().http.get(f"/projection/{thread}")
+    assert projection["status"] == "awaiting_approval" and projection["pending_approvals"] == 1
+    assert projection["current_agent"] == "gate"
