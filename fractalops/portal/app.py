@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fractalops.agents._resources import squad_resources
-from fractalops.errors import ProposalError
+from fractalops.errors import FractalOpsError, ProposalError
 from fractalops.identity import Principal, principal_from_user
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
@@ -155,6 +155,29 @@ def proof(request: Request) -> JSONResponse:
     return JSONResponse(_thread_proof(thread_id, request.query_params.get("bundle") in {"1", "true"}))
 
 
+def warehouse_tables(request: Request) -> JSONResponse:
+    # Operators read the warehouse through the server, which is its single (chdb) writer.
+    if "operator" not in _caller(request).roles:
+        return _error(403, "warehouse reads are for operator identities")
+    wh = squad_resources().warehouse()
+    return JSONResponse({"ok": True, "backend": wh.backend, "location": wh.location, "database": wh.database,
+                         "schema_version": wh.schema_version(), "tables": wh.table_counts()})
+
+
+async def warehouse_query(request: Request) -> JSONResponse:
+    if "operator" not in _caller(request).roles:
+        return _error(403, "warehouse reads are for operator identities")
+    body = await request.json()
+    sql = body.get("sql") if isinstance(body, dict) else None
+    if not isinstance(sql, str) or not sql.strip():
+        return _error(422, 'send {"sql": "<read-only SQL>"}')
+    try:
+        rows = await asyncio.to_thread(lambda: squad_resources().warehouse().query(sql))
+    except FractalOpsError as exc:
+        return _error(400, str(exc))
+    return JSONResponse(json.loads(json.dumps({"rows": rows}, default=str)))
+
+
 app = Starlette(
     routes=[
         Route("/threads/{thread_id}/hud", hud),
@@ -165,5 +188,7 @@ app = Starlette(
         Route("/live/events", live_events),
         Route("/proposals", proposals),
         Route("/proposals/{proposal_id}", proposal),
+        Route("/warehouse/tables", warehouse_tables),
+        Route("/warehouse/query", warehouse_query, methods=["POST"]),
     ]
 )

@@ -50,3 +50,23 @@ def test_unmapped_term_mapping_is_approved_from_the_cli(server, tmp_path, monkey
     assert json.loads(out.stdout)["waiting"] is False
     record = client.http.get(f"/proposals/{action['args']['proposal_id']}")
     assert record["status"] == "evidenced" and record["executed"]["commit"].startswith("semantics:terms/shop2#Widget=")
+
+
+def test_warehouse_cli_reads_through_the_server_that_owns_it(server, tmp_path, monkeypatch):
+    project = write_sample_project(tmp_path / "shop3", datasets=1, project="shop3")
+    server.client().runs.wait(None, "steward", input={"project_dir": str(project)})
+    monkeypatch.setenv("FRACTALOPS_SERVER_URL", server.url)
+    monkeypatch.setenv("FRACTALOPS_DATA_DIR", str(server.data_dir))
+    monkeypatch.setenv("FRACTALOPS_API_KEY", "key-alice")
+    out = CliRunner().invoke(app, ["warehouse", "tables", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["tables"]["steward_reports"] >= 1
+    out = CliRunner().invoke(app, ["warehouse", "query", "SELECT project FROM steward_reports WHERE project = 'shop3'",
+                                   "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout) == [{"project": "shop3"}]
+    out = CliRunner().invoke(app, ["warehouse", "query", "DROP TABLE events", "--json"])
+    assert out.exit_code == 1 and "DROP TABLE" in out.stdout
+    monkeypatch.setenv("FRACTALOPS_API_KEY", "key-bob")
+    out = CliRunner().invoke(app, ["warehouse", "tables", "--json"])
+    assert out.exit_code == 1 and "operator" in out.stdout

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fractalops.errors import FractalOpsError
+from fractalops.errors import FractalOpsError, WarehouseOwnedError
 from fractalops.planes.warehouse import MIGRATIONS, Warehouse, open_warehouse
 
 __all__ = ["NAME", "app"]
@@ -52,10 +52,18 @@ def _emit(document: Any) -> None:
     typer.echo(json.dumps(document, default=_json_default, sort_keys=False))
 
 
+class _OwnedByServer(Exception):
+    """The embedded warehouse belongs to a running server: read through its portal instead."""
+
+
 @contextmanager
-def _opened(as_json: bool) -> Iterator[Warehouse]:
+def _opened(as_json: bool, *, server_ok: bool = False) -> Iterator[Warehouse]:
     try:
         warehouse = open_warehouse(migrate=False)
+    except WarehouseOwnedError as exc:
+        if server_ok:
+            raise _OwnedByServer(str(exc)) from None
+        _fail(exc, as_json)
     except FractalOpsError as exc:
         _fail(exc, as_json)
     try:
@@ -64,6 +72,19 @@ def _opened(as_json: bool) -> Iterator[Warehouse]:
         _fail(exc, as_json)
     finally:
         warehouse.close()
+
+
+def _tables_document(warehouse: Warehouse) -> dict[str, Any]:
+    return {"ok": True, "backend": warehouse.backend, "location": warehouse.location, "database": warehouse.database,
+            "schema_version": warehouse.schema_version(), "tables": warehouse.table_counts()}
+
+
+def _via_server(path: str, as_json: bool, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    from fractalops.portal.commands._client import call, sdk
+
+    client = sdk()
+    return call(client.http.post, path, json=body, as_json=as_json) if body is not None else \
+        call(client.http.get, path, as_json=as_json)
 
 
 def _fail(exc: Exception, as_json: bool) -> NoReturn:
@@ -93,9 +114,15 @@ def migrate(as_json: JsonFlag = False) -> None:
 @app.command("query")
 def query(sql: Annotated[str, typer.Argument(help="SQL; reads see deduplicated rows (FINAL).")],
           as_json: JsonFlag = False) -> None:
-    """Run read-only SQL against the warehouse and print the rows (writes go through the typed API)."""
-    with _opened(as_json) as warehouse:
-        rows = warehouse.query(sql)
+    """Run read-only SQL against the warehouse and print the rows (writes go through the typed API).
+
+    While a server owns the embedded warehouse, the query runs there (operator keys only).
+    """
+    try:
+        with _opened(as_json, server_ok=True) as warehouse:
+            rows = warehouse.query(sql)
+    except _OwnedByServer:
+        rows = _via_server("/warehouse/query", as_json, {"sql": sql})["rows"]
     if as_json:
         _emit(rows)
         return
@@ -113,11 +140,12 @@ def query(sql: Annotated[str, typer.Argument(help="SQL; reads see deduplicated r
 @app.command("tables")
 def tables(as_json: JsonFlag = False) -> None:
     """Row counts (deduplicated) of the warehouse tables; null/'missing' before `migrate`."""
-    with _opened(as_json) as warehouse:
-        counts = warehouse.table_counts()
-        document = {"ok": True, "backend": warehouse.backend, "location": warehouse.location,
-                    "database": warehouse.database, "schema_version": warehouse.schema_version(),
-                    "tables": counts}
+    try:
+        with _opened(as_json, server_ok=True) as warehouse:
+            document = _tables_document(warehouse)
+    except _OwnedByServer:
+        document = _via_server("/warehouse/tables", as_json)
+    counts = document["tables"]
     if as_json:
         _emit(document)
         return
