@@ -15,11 +15,12 @@ from decimal import Decimal
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fractalops.errors import FractalOpsError, WarehouseOwnedError
+from fractalops.errors import FractalOpsError, WarehouseError, WarehouseOwnedError
 from fractalops.planes.warehouse import MIGRATIONS, Warehouse, open_warehouse
 
 __all__ = ["NAME", "app"]
@@ -53,7 +54,11 @@ def _emit(document: Any) -> None:
 
 
 class _OwnedByServer(Exception):
-    """The embedded warehouse belongs to a running server: read through its portal instead."""
+    """The embedded warehouse belongs to another process: try reading through the server's portal."""
+
+    def __init__(self, owned: WarehouseOwnedError) -> None:
+        super().__init__(str(owned))
+        self.owned = owned
 
 
 @contextmanager
@@ -62,7 +67,7 @@ def _opened(as_json: bool, *, server_ok: bool = False) -> Iterator[Warehouse]:
         warehouse = open_warehouse(migrate=False)
     except WarehouseOwnedError as exc:
         if server_ok:
-            raise _OwnedByServer(str(exc)) from None
+            raise _OwnedByServer(exc) from None
         _fail(exc, as_json)
     except FractalOpsError as exc:
         _fail(exc, as_json)
@@ -79,12 +84,24 @@ def _tables_document(warehouse: Warehouse) -> dict[str, Any]:
             "schema_version": warehouse.schema_version(), "tables": warehouse.table_counts()}
 
 
-def _via_server(path: str, as_json: bool, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    from fractalops.portal.commands._client import call, sdk
+def _via_server(owned: _OwnedByServer, path: str, as_json: bool, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read through the server that owns the warehouse; if none answers, report who owns it (and why we asked)."""
+    from fractalops.portal.commands._client import sdk
+    from fractalops.settings import server_url
 
     client = sdk()
-    return call(client.http.post, path, json=body, as_json=as_json) if body is not None else \
-        call(client.http.get, path, as_json=as_json)
+    try:
+        return client.http.post(path, json=body) if body is not None else client.http.get(path)
+    except httpx.HTTPStatusError as exc:
+        if exc.response.headers.get("content-type", "").startswith("application/json"):
+            message = exc.response.json().get("error") or exc.response.text
+            _fail(WarehouseError(f"the server at {server_url()} refused: {message}"), as_json)
+        owned.owned.args = (f"{owned.owned}; the server at {server_url()} answered {exc.response.status_code}",)
+        _fail(owned.owned, as_json)
+    except Exception as exc:  # noqa: BLE001 - no server of ours answered for the owner
+        owned.owned.args = (f"{owned.owned}; reading through the server at {server_url()} failed too: "
+                            f"{str(exc)[:200] or type(exc).__name__}",)
+        _fail(owned.owned, as_json)
 
 
 def _fail(exc: Exception, as_json: bool) -> NoReturn:
@@ -121,8 +138,8 @@ def query(sql: Annotated[str, typer.Argument(help="SQL; reads see deduplicated r
     try:
         with _opened(as_json, server_ok=True) as warehouse:
             rows = warehouse.query(sql)
-    except _OwnedByServer:
-        rows = _via_server("/warehouse/query", as_json, {"sql": sql})["rows"]
+    except _OwnedByServer as owned:
+        rows = _via_server(owned, "/warehouse/query", as_json, {"sql": sql})["rows"]
     if as_json:
         _emit(rows)
         return
@@ -143,8 +160,8 @@ def tables(as_json: JsonFlag = False) -> None:
     try:
         with _opened(as_json, server_ok=True) as warehouse:
             document = _tables_document(warehouse)
-    except _OwnedByServer:
-        document = _via_server("/warehouse/tables", as_json)
+    except _OwnedByServer as owned:
+        document = _via_server(owned, "/warehouse/tables", as_json)
     counts = document["tables"]
     if as_json:
         _emit(document)
