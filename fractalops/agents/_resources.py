@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,23 +52,13 @@ class SquadResources:
         return _chronicle(self.root)
 
     def put_payload(self, value: Any) -> str:
-        """Content-address a JSON payload under the data dir; thread state carries only the returned ref."""
+        """Store a JSON payload in the evidence WORM artifact store; thread state carries only the returned ref."""
         blob = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-        ref = "sha256:" + hashlib.sha256(blob).hexdigest()
-        path = self.root / "payloads" / ref.split(":", 1)[1]
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(blob)
-            tmp.replace(path)
-        return ref
+        return self.chronicle().artifacts.put(blob, "application/json").uri
 
     def get_payload(self, ref: str) -> Any:
-        path = self.root / "payloads" / ref.split(":", 1)[-1]
-        blob = path.read_bytes()
-        if "sha256:" + hashlib.sha256(blob).hexdigest() != ref:
-            raise ValueError(f"payload {ref} at {path} does not match its hash")
-        return json.loads(blob)
+        """The payload behind `ref`, re-hashed against it on read."""
+        return json.loads(self.chronicle().artifacts.get(ref))
 
 
 @lru_cache(maxsize=8)
