@@ -39,7 +39,8 @@ def intake(state: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
         proof={},
     )
     # A structured launch joins the thread's chat too, so chat clients (Agent Chat UI) show what was asked.
-    said = {"messages": [HumanMessage(content=structured)]} if structured else {}
+    asked = structured and structured != _unanswered_human_text(state).strip()
+    said = {"messages": [HumanMessage(content=structured)]} if asked else {}
     return {
         **said,
         "summary": summary,

@@ -108,3 +108,14 @@ def test_moved_target_makes_the_proposal_stale_and_rebased_back_to_review(squad,
     proposal = squad_resources().proposals.get(first["proposal_id"])
     assert proposal.payload["base_commit"] != proposal.proposed["payload"]["base_commit"]
     assert [a.decision for a in proposal.approvals] == ["approve", "approve"]
+
+
+def test_a_structured_launch_joins_the_chat_once(squad, repo, data_dir):
+    thread = str(uuid.uuid4())
+    launch(squad, repo, thread)
+    humans = [m.content for m in squad.get_state(_config(thread, ALICE)).values["messages"] if m.type == "human"]
+    assert humans == ["add a changelog"]
+    both = {"intent": "again", "workspace": str(repo), "messages": [{"type": "human", "content": "again"}]}
+    squad.invoke(both, _config(thread, ALICE))
+    humans = [m.content for m in squad.get_state(_config(thread, ALICE)).values["messages"] if m.type == "human"]
+    assert humans == ["add a changelog", "again"]
