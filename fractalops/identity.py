@@ -22,6 +22,11 @@ class Principal:
     def is_agent(self) -> bool:
         return "agent" in self.roles
 
+    @property
+    def sees_all_threads(self) -> bool:
+        """Operators and approvers see every thread (they review them); others only the threads they own."""
+        return bool({"operator", "approver"} & self.roles)
+
     def can_approve(self) -> bool:
         """Only a human approver decides; an identity that is also an agent never does."""
         return bool({"approver", "owner", "security"} & self.roles) and not self.is_agent

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from fractalops._git import git
 from fractalops.errors import ConfigError
 
 __all__ = ["validate_run_input", "intent_from_input", "MAX_CHANGE_BYTES"]
@@ -63,6 +63,6 @@ def check_git_repo(workspace: str) -> None:
     path = Path(workspace)
     if not path.is_dir():
         raise ConfigError(f"input.workspace {workspace!r} is not a directory on the server")
-    probe = subprocess.run(["git", "-C", str(path), "rev-parse", "--verify", "HEAD"], capture_output=True, text=True)
+    probe = git(path, "rev-parse", "--verify", "HEAD", check=False)
     if probe.returncode != 0:
         raise ConfigError(f"input.workspace {workspace!r} is not a git repo with at least one commit: {probe.stderr.strip()}")

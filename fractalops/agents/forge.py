@@ -6,11 +6,11 @@ or a CLI agent such as Codex or Claude) works in a throwaway checkout and the ch
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fractalops._git import git
 from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
 from fractalops.adapters.workspace import isolated_workspace
@@ -25,8 +25,8 @@ __all__ = ["SPEC"]
 def _observe(ctx: AgentContext) -> AgentResult:
     if not ctx.workspace:
         return AgentResult(signal="observed: no workspace given, nothing to build", state={"phase": "prove"})
-    head = subprocess.run(["git", "-C", ctx.workspace, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    files = subprocess.run(["git", "-C", ctx.workspace, "ls-files"], capture_output=True, text=True)
+    head = git(Path(ctx.workspace), "rev-parse", "--short", "HEAD", check=False)
+    files = git(Path(ctx.workspace), "ls-files", check=False)
     count = len(files.stdout.splitlines())
     ctx.emit("observed", f"workspace at {head.stdout.strip()} tracks {count} files", head=head.stdout.strip(), files=count)
     return AgentResult(signal=f"observed {count} tracked files at {head.stdout.strip()}; no change requested",

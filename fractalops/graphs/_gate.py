@@ -82,7 +82,7 @@ def access_recovery(state: dict[str, Any], config: RunnableConfig) -> dict[str, 
         principal = principal_from_config(config)
         if decision["type"] == "edit":
             raise DecisionError("access recovery takes approve (retry) or reject (stop), not edit")
-        if principal is None or principal.is_agent or not ({"operator", "approver"} & principal.roles):
+        if principal is None or principal.is_agent or not principal.sees_all_threads:
             raise DecisionError("only an operator or approver (not an agent) may retry or stop a blocked route")
     except DecisionError as exc:
         return record_step(state, ctx, AgentResult(signal=f"decision refused: {exc}", state={"gate_note": str(exc)}))

@@ -35,10 +35,6 @@ def _caller(request: Request) -> Principal:
     return principal_from_user(user, scopes) or Principal(identity="anonymous", roles=frozenset())
 
 
-def _sees_all(p: Principal) -> bool:
-    return bool({"operator", "approver"} & p.roles)
-
-
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -47,7 +43,7 @@ def _visible_projection(request: Request) -> tuple[dict[str, Any] | None, JSONRe
     thread_id = request.path_params["thread_id"]
     row = squad_resources().outbox.projection(thread_id)
     caller = _caller(request)
-    if row is None or (not _sees_all(caller) and row["owner"] != caller.identity):
+    if row is None or (not caller.sees_all_threads and row["owner"] != caller.identity):
         return None, _error(404, f"no HUD for thread {thread_id}: unknown thread, no run launched yet, or not yours")
     return dict(row), None
 
@@ -68,7 +64,7 @@ def hud_diagnostics(request: Request) -> JSONResponse:
 
 def projection(request: Request) -> JSONResponse:
     caller = _caller(request)
-    rows = squad_resources().outbox.projections(owner=None if _sees_all(caller) else caller.identity)
+    rows = squad_resources().outbox.projections(owner=None if caller.sees_all_threads else caller.identity)
     return JSONResponse({"projection": PROJECTION_NAME, "threads": rows})
 
 
@@ -78,7 +74,7 @@ def thread_projection(request: Request) -> JSONResponse:
 
 
 def _visible_thread_ids(caller: Principal) -> set[str] | None:
-    if _sees_all(caller):
+    if caller.sees_all_threads:
         return None
     return {r["thread_id"] for r in squad_resources().outbox.projections(owner=caller.identity)}
 

@@ -57,7 +57,7 @@ async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDic
 
 
 def _sees_all(ctx: Auth.types.AuthContext) -> bool:
-    return bool({"operator", "approver"} & set(ctx.permissions or []))
+    return Principal(identity=ctx.user.identity, roles=frozenset(ctx.permissions or [])).sees_all_threads
 
 
 @auth.on.threads.create
