@@ -6,9 +6,16 @@ PIP := $(VENV)/bin/pip
 PORT ?= 2024
 export FRACTALOPS_DATA_DIR ?= $(CURDIR)/.fractalops
 
-.PHONY: dev test install install-test system-deps cli-agents lint bench clean
+.PHONY: dev test install install-test build-deps system-deps cli-agents lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+## A C compiler and OpenSSL's headers for the Chronicle log's compiled kernels (optional: without them the
+## install still succeeds and the log uses its pure-Python kernels, same bytes, ~3x slower).
+build-deps:
+	@if ! command -v gcc >/dev/null || [ ! -e /usr/include/openssl/sha.h ]; then \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev libssl-dev) \
+	  || echo "note: gcc/libssl-dev not installed; the Chronicle log will use its pure-Python kernels"; fi
+
+$(VENV)/.installed: pyproject.toml setup.py fractalops/planes/evidence/_speedups.c | build-deps
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[test]'

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 import json.encoder
-from collections.abc import Iterable, Sequence
-from itertools import chain
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from fractalops.errors import EvidenceError
+from fractalops.planes.evidence._kernels import is_plain
 
-__all__ = ["canonical_json", "canonical_json_many"]
+__all__ = ["canonical_json", "canonical_json_joined", "canonical_json_many"]
 
 
 def _refuse(value: Any) -> Any:
@@ -68,37 +68,27 @@ _OPTIONS = (
 # A raw newline between the batch's values: compact JSON never holds one (strings escape control characters).
 _NEWLINE = orjson.Fragment(b"\n")
 _SPLIT = b",\n,"
-_SCALARS = frozenset({str, int, bool, type(None)})
-_SEQUENCES = frozenset({list, tuple})
-_CONTAINERS = _SEQUENCES | {dict}
-_PLAIN = _SCALARS | _CONTAINERS
-_MAX_DEPTH = 255  # orjson refuses deeper nesting anyway (its limit is 254)
 
 
-def _plain(values: Sequence[Any]) -> bool:
-    """True when every value, at every depth, is exactly a dict, list, tuple, str, int, bool or None.
+def _orjson_batch(values: Sequence[Any]) -> bytes | None:
+    """`[v0,\\n,v1,\\n,...]` from ONE orjson call, or None when orjson refuses the batch."""
+    interleaved: list[Any] = [_NEWLINE] * (2 * len(values) - 1)
+    interleaved[0::2] = values
+    try:
+        return orjson.dumps(interleaved, default=_refuse, option=_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError, ValueError, RecursionError):
+        return None
 
-    One C-level pass per nesting level (no per-value Python frames). Only meaningful after orjson accepted
-    the values: then they are acyclic (the walk is bounded by the output size) and every dict key is exactly
-    a `str` (with these options orjson refuses other keys, str subclasses included, so they are not rescanned).
+
+def canonical_json_joined(values: Sequence[Any], *, what: str = "entry") -> tuple[bytes | memoryview, bytes]:
+    """`(buffer, sep)`: the canonical bytes of every value, separated by `sep` (never inside a body).
+
+    The batch form of `canonical_json_many` for writers that frame the bodies themselves: on the common
+    domain the buffer is orjson's one output, not copied or split.
     """
-    level: Sequence[Any] = values
-    kinds = set(map(type, level))
-    for _ in range(_MAX_DEPTH):
-        if kinds <= _SCALARS:
-            return True
-        if not kinds <= _PLAIN:
-            return False
-        dicts = (level if len(kinds) == 1 else [v for v in level if type(v) is dict]) if dict in kinds else ()
-        seqs = [v for v in level if type(v) is list or type(v) is tuple] if kinds & _SEQUENCES else ()
-        kinds = set(map(type, _children(dicts, seqs)))
-        if kinds & _CONTAINERS:  # materialise the next level only when it has containers to descend into
-            level = list(_children(dicts, seqs))
-    return False
-
-
-def _children(dicts: Sequence[dict[Any, Any]], seqs: Sequence[Any]) -> Iterable[Any]:
-    return chain(chain.from_iterable(map(dict.values, dicts)), chain.from_iterable(seqs))
+    if values and (out := _orjson_batch(values)) is not None and is_plain(values):
+        return memoryview(out)[1:-1], _SPLIT  # the list's brackets
+    return b"\n".join(canonical_json_many(values, what=what)), b"\n"
 
 
 def canonical_json_many(values: Sequence[Any], *, what: str = "entry") -> list[bytes]:
@@ -109,21 +99,16 @@ def canonical_json_many(values: Sequence[Any], *, what: str = "entry") -> list[b
     count = len(values)
     if count == 0:
         return []
-    interleaved: list[Any] = [_NEWLINE] * (2 * count - 1)
-    interleaved[0::2] = values
-    try:
-        out = orjson.dumps(interleaved, default=_refuse, option=_OPTIONS)
-    except (orjson.JSONEncodeError, TypeError, ValueError, RecursionError):
-        out = None
+    out = _orjson_batch(values)
     bodies = out.split(_SPLIT) if out is not None else []
     if len(bodies) != count:  # orjson refused, or an orjson.Fragment value added a raw newline
         return [canonical_json(v, what=f"{what} #{i}") for i, v in enumerate(values)]
     bodies[0] = bodies[0][1:]  # the list's brackets (cheaper than copying the whole output without them)
     bodies[-1] = bodies[-1][:-1]
-    if _plain(values):
+    if is_plain(values):
         return bodies
     # Mixed batch: plain values keep orjson's bytes, the rest take the reference path. A Fragment that shifted
     # the split without changing the count is never plain and the reference refuses it, so the batch raises.
     return [
-        bodies[i] if _plain((v,)) else canonical_json(v, what=f"{what} #{i}") for i, v in enumerate(values)
+        bodies[i] if is_plain((v,)) else canonical_json(v, what=f"{what} #{i}") for i, v in enumerate(values)
     ]

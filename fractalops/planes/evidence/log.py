@@ -19,27 +19,24 @@ import json
 import os
 import threading
 import time
+from array import array
 from collections.abc import Iterable, Mapping
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from fractalops.errors import EvidenceError
-from fractalops.planes.evidence._canonical import canonical_json_many
+from fractalops.planes.evidence._canonical import canonical_json_joined
+from fractalops.planes.evidence._kernels import frame_lines, parse_lines
 from fractalops.planes.evidence._keys import load_key_pair, load_or_create_key_pair
 from fractalops.planes.evidence._layout import ChronicleLayout, flocked, fsync_dir
-from fractalops.planes.evidence._lines import parse_clean_lines
 from fractalops.planes.evidence.artifacts import ArtifactStore
 from fractalops.planes.evidence.bundle import EntryBundle, build_bundle
 from fractalops.planes.evidence.checkpoint import SignedCheckpoint
-from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash, leaf_hashes
-from fractalops.planes.evidence.refs import EvidenceRef, check_log_name
+from fractalops.planes.evidence.merkle import HASH_SIZE, MerkleTree, leaf_hash
+from fractalops.planes.evidence.refs import EvidenceRef, EvidenceRefs, check_log_name
 from fractalops.planes.evidence.verify import VerifyResult, verify_chronicle
 
 __all__ = ["ChronicleLog"]
-
-_LINE_FRAMING = 66  # 64 hex chars, a space and a newline around each canonical JSON body
-
 
 class ChronicleLog:
     """One named Merkle log under a Chronicle root directory."""
@@ -55,7 +52,7 @@ class ChronicleLog:
         self._entries_path = self._layout.entries(name)
         self._checkpoints_path = self._layout.checkpoints(name)
         self._tree = MerkleTree()
-        self._offsets: list[int] = []
+        self._offsets = array("q")  # start of each entry line in entries.log
         self._end = 0
         self._fd: int | None = None
         self._load_error: str | None = None
@@ -214,36 +211,32 @@ class ChronicleLog:
         """Append one JSON object; returns its ref once it is durable."""
         return self.append_many([entry])[0]
 
-    def append_many(self, entries: Iterable[Mapping[str, Any]]) -> list[EvidenceRef]:
-        """Append a batch of JSON objects with a single write and a single fsync."""
+    def append_many(self, entries: Iterable[Mapping[str, Any]]) -> EvidenceRefs:
+        """Append a batch of JSON objects with a single write and a single fsync; their refs, in order."""
         batch = list(entries)
         if not batch:
-            return []
+            return EvidenceRefs(self.name, len(self._tree), b"")
         if set(map(type, batch)) != {dict}:
             for position, entry in enumerate(batch):
                 if type(entry) is not dict:
                     if not isinstance(entry, Mapping):
                         raise EvidenceError(f"evidence entry #{position} of the batch must be a JSON object (dict)")
                     batch[position] = dict(entry)
-        bodies = canonical_json_many(batch, what="evidence entry")
-        count = len(bodies)
+        buffer, sep = canonical_json_joined(batch, what="evidence entry")
         fd = self._writer_fd()
         with self._mutex, flocked(fd, exclusive=True):
             self._catch_up()
             self._refuse_if_corrupt()
-            hashes = leaf_hashes(bodies)
-            hexes = list(map(bytes.hex, hashes))
-            parts: list[bytes] = [b"", b" ", b"", b"\n"] * count  # <hex> <json>\n per entry, one join
-            parts[0::4] = map(str.encode, hexes)
-            parts[2::4] = bodies
-            self._write_all(fd, b"".join(parts))
+            lines, hashes, offsets = frame_lines(buffer, sep, self._end)
+            if len(hashes) != HASH_SIZE * len(batch):  # pragma: no cover - the encoder broke its own contract
+                raise EvidenceError(f"encoded {len(hashes) // HASH_SIZE} bodies for {len(batch)} entries")
+            self._write_all(fd, lines)
             os.fsync(fd)
             first = len(self._tree)
-            offsets = self._offsets
-            offsets += accumulate(map(_LINE_FRAMING.__add__, map(len, bodies)), initial=self._end)
-            self._end = offsets.pop()
-            self._tree.extend(hashes)
-        return EvidenceRef._trusted_many(self.name, first, hexes)
+            self._offsets.frombytes(offsets)
+            self._end += len(lines)
+            self._tree.extend_packed(hashes)
+        return EvidenceRefs(self.name, first, hashes)
 
     def checkpoint(self) -> SignedCheckpoint:
         """Sign the current head (log name, size, root, timestamp) and store the checkpoint."""
@@ -307,12 +300,12 @@ class ChronicleLog:
         if size == self._end:
             return
         data = os.pread(self._fd, size - self._end, self._end)
-        parsed = parse_clean_lines(data)
+        parsed = parse_lines(data, self._end)
         if parsed is not None:
-            bodies, hashes = parsed
-            self._offsets += accumulate(map(_LINE_FRAMING.__add__, map(len, bodies)), initial=self._end)
-            self._end = self._offsets.pop()
-            self._tree.extend(hashes)
+            hashes, offsets = parsed
+            self._offsets.frombytes(offsets)
+            self._end += len(data)
+            self._tree.extend_packed(hashes)
             return
         offset = self._end
         for line in data.splitlines(keepends=True):  # line by line, to stop at the first bad one

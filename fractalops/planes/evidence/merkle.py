@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from fractalops.planes.evidence._kernels import leaf_hashes, node_level
+
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
@@ -32,33 +34,6 @@ def leaf_hash(leaf: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + leaf).digest()
 
 
-_LEAF_PREFIX = hashlib.sha256(b"\x00")
-_NODE_PREFIX = hashlib.sha256(b"\x01")
-
-
-def leaf_hashes(leaves: Iterable[bytes]) -> list[bytes]:
-    """`[leaf_hash(d) for d in leaves]` without concatenating each leaf (copies a hasher primed with 0x00)."""
-    out: list[bytes] = []
-    append, copy = out.append, _LEAF_PREFIX.copy
-    for leaf in leaves:
-        h = copy()
-        h.update(leaf)
-        append(h.digest())
-    return out
-
-
-def _node_hashes(lefts: Iterable[bytes], rights: Iterable[bytes]) -> list[bytes]:
-    """`[node_hash(l, r) for l, r in zip(lefts, rights)]` from a hasher primed with 0x01."""
-    out: list[bytes] = []
-    append, copy = out.append, _NODE_PREFIX.copy
-    for left, right in zip(lefts, rights, strict=False):  # a trailing odd left waits for its pair
-        h = copy()
-        h.update(left)
-        h.update(right)
-        append(h.digest())
-    return out
-
-
 def node_hash(left: bytes, right: bytes) -> bytes:
     """SHA-256(0x01 || left || right)."""
     return hashlib.sha256(b"\x01" + left + right).digest()
@@ -70,45 +45,57 @@ def _split(n: int) -> int:
 
 
 class MerkleTree:
-    """An append-only RFC 6962 tree over leaf hashes, with cached complete subtrees."""
+    """An append-only RFC 6962 tree over leaf hashes, with cached complete subtrees.
+
+    Each level is one `bytearray` of packed 32-byte hashes (level 0: the leaves), so a batch of leaves costs
+    no Python object per hash; the pair hashing runs in `_kernels.node_level`.
+    """
 
     __slots__ = ("_levels",)
 
     def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
-        self._levels: list[list[bytes]] = [[]]
+        self._levels: list[bytearray] = [bytearray()]
         self.extend(leaf_hashes)
 
     def __len__(self) -> int:
-        return len(self._levels[0])
+        return len(self._levels[0]) // HASH_SIZE
+
+    def _hash(self, level: int, index: int) -> bytes:
+        return bytes(self._levels[level][index * HASH_SIZE : (index + 1) * HASH_SIZE])
 
     def leaf(self, index: int) -> bytes:
         """The stored leaf hash at `index`."""
-        return self._levels[0][index]
+        if not 0 <= index < len(self):
+            raise IndexError(f"leaf index {index} is outside a tree of size {len(self)}")
+        return self._hash(0, index)
 
     def append(self, leaf_hash_: bytes) -> int:
         """Add one leaf hash; returns its index."""
-        levels = self._levels
-        levels[0].append(leaf_hash_)
-        level = 0
-        while len(levels[level]) % 2 == 0:
-            row = levels[level]
-            if level + 1 == len(levels):
-                levels.append([])
-            levels[level + 1].append(hashlib.sha256(b"\x01" + row[-2] + row[-1]).digest())
-            level += 1
-        return len(levels[0]) - 1
+        self.extend_packed(leaf_hash_)
+        return len(self) - 1
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
-        """Add many leaf hashes in order, hashing each new complete pair once, level by level."""
-        new = list(leaf_hashes)
+        """Add many leaf hashes in order."""
+        hashes = list(leaf_hashes)
+        packed = b"".join(hashes)
+        if len(packed) != HASH_SIZE * len(hashes):
+            raise ValueError(f"every leaf hash must be {HASH_SIZE} bytes")
+        self.extend_packed(packed)
+
+    def extend_packed(self, packed: bytes | bytearray | memoryview) -> None:
+        """Add leaf hashes packed 32 bytes each, hashing each new complete pair once, level by level."""
+        new = bytes(packed) if not isinstance(packed, bytes) else packed
+        if len(new) % HASH_SIZE:
+            raise ValueError(f"packed leaf hashes must be a multiple of {HASH_SIZE} bytes, got {len(new)}")
         level, levels = 0, self._levels
         while new:
             if level == len(levels):
-                levels.append([])
+                levels.append(bytearray())
             row = levels[level]
-            first = len(row) // 2 * 2  # an odd leftover pairs with the first new hash
-            row.extend(new)
-            new = _node_hashes(row[first::2], row[first + 1 :: 2])  # zip drops a trailing odd hash
+            first = len(row) // (2 * HASH_SIZE) * (2 * HASH_SIZE)  # an odd leftover pairs with the first new hash
+            row += new
+            with memoryview(row) as view:
+                new = node_level(view[first:])  # a trailing odd hash waits for its pair
             level += 1
 
     def subtree_hash(self, start: int, end: int) -> bytes:
@@ -117,7 +104,7 @@ class MerkleTree:
         if n <= 0:
             return EMPTY_ROOT
         if n & (n - 1) == 0 and start % n == 0:
-            return self._levels[n.bit_length() - 1][start // n]
+            return self._hash(n.bit_length() - 1, start // n)
         k = _split(n)
         return node_hash(self.subtree_hash(start, start + k), self.subtree_hash(start + k, end))
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from typing import overload
 
 from fractalops.errors import EvidenceError
 
-__all__ = ["ArtifactRef", "EvidenceRef", "LOG_NAME_PATTERN", "check_log_name"]
+__all__ = ["ArtifactRef", "EvidenceRef", "EvidenceRefs", "LOG_NAME_PATTERN", "check_log_name"]
 
 LOG_NAME_PATTERN = r"[a-z0-9][a-z0-9_-]{0,63}"
 """Log names are lowercase path-safe tokens (they name a directory)."""
@@ -75,15 +74,54 @@ class EvidenceRef:
         object.__setattr__(ref, "leaf_hash", leaf_hash)
         return ref
 
-    @classmethod
-    def _trusted_many(cls, log: str, first: int, leaf_hashes: Sequence[str]) -> list[EvidenceRef]:
-        """`_trusted` for consecutive indexes from `first`, one C-level pass per field (append's hot path)."""
-        refs = list(map(object.__new__, repeat(cls, len(leaf_hashes))))
-        slots = cls.__dict__
-        deque(map(slots["log"].__set__, refs, repeat(log)), maxlen=0)
-        deque(map(slots["index"].__set__, refs, range(first, first + len(leaf_hashes))), maxlen=0)
-        deque(map(slots["leaf_hash"].__set__, refs, leaf_hashes), maxlen=0)
-        return refs
+
+class EvidenceRefs(Sequence[EvidenceRef]):
+    """The refs of one appended batch, in order: a read-only sequence of `EvidenceRef`.
+
+    Holds the batch's first index and its leaf hashes packed 32 bytes each; an `EvidenceRef` is made when
+    an item is read, so appending a large batch costs no Python object per entry.
+    """
+
+    __slots__ = ("_hashes", "first", "log")
+
+    def __init__(self, log: str, first: int, packed_leaf_hashes: bytes) -> None:
+        if len(packed_leaf_hashes) % 32:
+            raise ValueError("packed leaf hashes must be a multiple of 32 bytes")
+        self.log = log
+        """The log the batch was appended to."""
+        self.first = first
+        """Index of the batch's first entry."""
+        self._hashes = packed_leaf_hashes
+
+    def __len__(self) -> int:
+        return len(self._hashes) // 32
+
+    @overload
+    def __getitem__(self, item: int) -> EvidenceRef: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> list[EvidenceRef]: ...
+
+    def __getitem__(self, item: int | slice) -> EvidenceRef | list[EvidenceRef]:
+        if isinstance(item, slice):
+            return [self[i] for i in range(*item.indices(len(self)))]
+        position = item + len(self) if item < 0 else item
+        if not 0 <= position < len(self):
+            raise IndexError(f"ref #{item} is outside a batch of {len(self)}")
+        leaf = self._hashes[position * 32 : position * 32 + 32].hex()
+        return EvidenceRef._trusted(self.log, self.first + position, leaf)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EvidenceRefs):
+            return (self.log, self.first, self._hashes) == (other.log, other.first, other._hashes)
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, which are unhashable
+
+    def __repr__(self) -> str:
+        return f"EvidenceRefs(log={self.log!r}, first={self.first}, count={len(self)})"
 
 
 @dataclass(frozen=True, slots=True)

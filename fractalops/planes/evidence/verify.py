@@ -19,13 +19,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
 from fractalops.errors import EvidenceError
+from fractalops.planes.evidence._kernels import parse_lines
 from fractalops.planes.evidence._keys import load_key_pair
 from fractalops.planes.evidence._layout import ChronicleLayout, locked_dir, shared_lock_if_exists
-from fractalops.planes.evidence._lines import parse_clean_lines
 from fractalops.planes.evidence.artifacts import META_SUFFIX, parse_artifact_meta
 from fractalops.planes.evidence.checkpoint import SignedCheckpoint
 from fractalops.planes.evidence.merkle import MerkleTree, leaf_hash
@@ -61,10 +63,21 @@ class _Problem:
 
 @dataclass
 class _LogScan:
-    bodies: list[bytes]
+    data: bytes
+    """The whole entries file as read."""
+    offsets: array[int]
+    """Start of each good entry line in `data`."""
     tree: MerkleTree
     lines: int
     problems: list[_Problem]
+
+    def entry_holding(self, needle: bytes) -> int | None:
+        """Index of the first good entry whose line holds `needle` (which has no newline), else None."""
+        position = self.data.find(needle)
+        if position < 0:
+            return None
+        index = bisect_right(self.offsets, position) - 1
+        return index if 0 <= index < len(self.tree) else None
 
 
 def _read(path: Path) -> bytes | None:
@@ -77,18 +90,21 @@ def _read(path: Path) -> bytes | None:
 def _scan_entries(path: Path) -> _LogScan:
     """Whole-file fast path; any doubt (a bad line anywhere) goes to the line-by-line scan that names it."""
     data = _read(path) or b""
-    parsed = parse_clean_lines(data)
+    parsed = parse_lines(data, 0)
     if parsed is None:
         return _scan_entries_slowly(path, data)
-    bodies, hashes = parsed
-    return _LogScan(bodies=bodies, tree=MerkleTree(hashes), lines=len(bodies), problems=[])
+    hashes, offsets = parsed
+    tree = MerkleTree()
+    tree.extend_packed(hashes)
+    return _LogScan(data=data, offsets=array("q", offsets), tree=tree, lines=len(tree), problems=[])
 
 
 def _scan_entries_slowly(path: Path, data: bytes) -> _LogScan:
     """Line by line, to name the first bad entry."""
     lines = data.splitlines(keepends=True)
-    scan = _LogScan(bodies=[], tree=MerkleTree(), lines=len(lines), problems=[])
+    scan = _LogScan(data=data, offsets=array("q"), tree=MerkleTree(), lines=len(lines), problems=[])
     hashes = []
+    offset = 0
     for index, line in enumerate(lines):
         body = line[65:-1]
         stored = line[:64]
@@ -105,11 +121,12 @@ def _scan_entries_slowly(path: Path, data: bytes) -> _LogScan:
         if not (body.startswith(b"{") and body.endswith(b"}")):
             scan.problems.append(_Problem(index, f"{path}: entry {index} is not a JSON object"))
             break
-        scan.bodies.append(body)
+        scan.offsets.append(offset)
+        offset += len(line)
         hashes.append(h)
     scan.tree.extend(hashes)
-    if not scan.problems and len(scan.bodies) != len(lines):  # pragma: no cover - defensive
-        scan.problems.append(_Problem(len(scan.bodies), f"{path}: unreadable entry {len(scan.bodies)}"))
+    if not scan.problems and len(hashes) != len(lines):  # pragma: no cover - defensive
+        scan.problems.append(_Problem(len(hashes), f"{path}: unreadable entry {len(hashes)}"))
     return scan
 
 
@@ -183,7 +200,7 @@ class _KeyState:
         return self.public
 
 
-def _check_artifacts(layout: ChronicleLayout, bodies: list[bytes]) -> list[_Problem]:
+def _check_artifacts(layout: ChronicleLayout, scan: _LogScan) -> list[_Problem]:
     directory = layout.artifacts_dir
     if not directory.exists():
         return []
@@ -191,8 +208,7 @@ def _check_artifacts(layout: ChronicleLayout, bodies: list[bytes]) -> list[_Prob
     problems: list[_Problem] = []
 
     def referencing_entry(sha256: str) -> int | None:
-        needle = f"sha256:{sha256}".encode("ascii")
-        return next((i for i, body in enumerate(bodies) if needle in body), None)
+        return scan.entry_holding(f"sha256:{sha256}".encode("ascii"))
 
     for name in sorted(names):
         sha256 = name.removesuffix(META_SUFFIX)
@@ -257,9 +273,9 @@ def verify_chronicle(root: Path, name: str = "main") -> VerifyResult:
         size = own.lines
         if layout.artifacts_dir.is_dir():
             with locked_dir(layout.artifacts_dir, exclusive=False):
-                problems += _check_artifacts(layout, own.bodies)
+                problems += _check_artifacts(layout, own)
         else:
-            problems += _check_artifacts(layout, own.bodies)
+            problems += _check_artifacts(layout, own)
         problems += _unexpected_top_level(layout)
     except OSError as exc:
         problems = [_Problem(None, f"cannot read {exc.filename}: {exc.strerror}")]

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from fractalops.errors import EvidenceError
 from fractalops.planes.evidence import ChronicleLog, leaf_hash
-from fractalops.planes.evidence._canonical import _plain, canonical_json, canonical_json_many
+from fractalops.planes.evidence._canonical import canonical_json, canonical_json_many
+from fractalops.planes.evidence._kernels import is_plain
 
 
 def _reference(value: Any) -> bytes:
@@ -60,7 +61,7 @@ def test_plain_values_encode_exactly_like_the_reference(value: Any) -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.dictionaries(_TEXT, _PLAIN_VALUES, max_size=6), min_size=1, max_size=30))
 def test_plain_batches_take_the_orjson_path_and_match(batch: list[dict[str, Any]]) -> None:
-    assert _plain(batch)
+    assert is_plain(batch)
     assert canonical_json_many(batch) == [_reference(v) for v in batch]
 
 

@@ -222,3 +222,20 @@ def test_reopen_loads_a_clean_log_in_bulk_and_stops_at_the_first_bad_line(data_d
     assert partial.size == 200 and partial.root_hash() == log.root_hash(200)
     with pytest.raises(EvidenceError, match="entry 200 does not match"):
         open_chronicle(data_dir).append({"i": 300})
+
+
+def test_append_many_returns_a_sequence_of_refs(log: ChronicleLog) -> None:
+    log.append({"before": True})
+    refs = log.append_many([{"i": i} for i in range(5)])
+    assert len(refs) == 5 and refs.first == 1 and refs.log == "main"
+    assert refs[0] == log.ref(1) and refs[-1] == log.ref(5) and refs[4].index == 5
+    assert refs[1:3] == [log.ref(2), log.ref(3)] and refs[::-2] == [log.ref(5), log.ref(3), log.ref(1)]
+    assert refs == [log.ref(i) for i in range(1, 6)] and list(reversed(refs))[0] == log.ref(5)
+    assert log.ref(3) in refs and refs.index(log.ref(3)) == 2 and log.ref(0) not in refs
+    assert [log.lookup(r.uri) for r in refs] == [{"i": i} for i in range(5)]
+    for bad in (5, -6):
+        with pytest.raises(IndexError, match="outside a batch of 5"):
+            refs[bad]
+    empty = log.append_many([])
+    assert len(empty) == 0 and empty == [] and list(empty) == [] and empty.first == log.size
+    assert refs != empty and refs != "chronicle://main/1" and "count=5" in repr(refs)
