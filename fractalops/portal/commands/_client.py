@@ -11,6 +11,7 @@ import typer
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 from rich.console import Console
+from rich.markup import escape
 
 from fractalops.errors import ConfigError
 from fractalops.portal.keys import load_api_keys
@@ -45,18 +46,30 @@ def call(fn: Any, *args: Any, as_json: bool = False, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except httpx.ConnectError:
-        fail(f"no LangGraph server at {server_url()}: start it with `make dev` or `fractalops serve`", as_json)
+        fail(f"no LangGraph server at {server_url()}: start it with `make dev` or `fractalops serve`", as_json,
+             error_type="ServerUnreachable")
     except httpx.HTTPStatusError as exc:
-        fail(f"server said {exc.response.status_code}: {exc.response.text[:300]}", as_json)
+        fail(f"server said {exc.response.status_code}: {exc.response.text[:300]}", as_json,
+             error_type="HTTPStatusError", status=exc.response.status_code)
 
 
 def emit_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
-def fail(message: str, as_json: bool = False, code: int = 1) -> NoReturn:
+def fail(
+    error: str | BaseException, as_json: bool = False, code: int = 1, *, error_type: str | None = None, **extra: Any
+) -> NoReturn:
+    """How every command reports an error, then exits with `code`.
+
+    With --json: one document on stdout, `{"ok": false, "error": <message>, "error_type": <exception class, or
+    "Error" for a plain message>, ...extra}`; otherwise `error: <message>` on stderr.
+    """
+    message = str(error) or type(error).__name__
     if as_json:
-        emit_json({"error": message})
+        if error_type is None:
+            error_type = type(error).__name__ if isinstance(error, BaseException) else "Error"
+        emit_json({"ok": False, "error": message, "error_type": error_type, **extra})
     else:
-        err_console.print(f"[bold red]error:[/] {message}")
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

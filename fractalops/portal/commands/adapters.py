@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from rich.table import Table
 from fractalops.adapters.protocol import AdapterTask, adapter_kinds
 from fractalops.adapters.run import run_asset
 from fractalops.errors import AccessBlockedError, AdapterTimeoutError, FractalOpsError
+from fractalops.portal.commands._client import fail
 
 __all__ = ["NAME", "app"]
 
@@ -54,14 +55,6 @@ def _changes(pairs: list[str], changes_file: Path | None) -> list[dict[str, str]
     return changes
 
 
-def _fail(as_json: bool, kind: str, exc: Exception, extra: dict[str, Any] | None = None) -> None:
-    if as_json:
-        typer.echo(json.dumps({"ok": False, "error_kind": kind, "error": str(exc), **(extra or {})}))
-    else:
-        typer.echo(f"error ({kind}): {exc}", err=True)
-    raise typer.Exit(2)
-
-
 @app.command("run")
 def run(
     asset_id: Annotated[str, typer.Argument(help="asset_id or role from the Armory.")],
@@ -88,14 +81,11 @@ def run(
                                                                  highlight=False))
         result = run_asset(asset, task, target, on_event=on_event, base=base)
     except AccessBlockedError as exc:
-        _fail(as_json, "access_blocked", exc, {"missing": exc.missing})
-        return
+        fail(exc, as_json, 2, error_kind="access_blocked", missing=exc.missing)
     except AdapterTimeoutError as exc:
-        _fail(as_json, "timeout", exc)
-        return
+        fail(exc, as_json, 2, error_kind="timeout")
     except (FractalOpsError, OSError, ValueError) as exc:
-        _fail(as_json, type(exc).__name__, exc)
-        return
+        fail(exc, as_json, 2, error_kind=type(exc).__name__)
     if as_json:
         typer.echo(json.dumps({"ok": result.succeeded, **result.to_dict()}))
     else:

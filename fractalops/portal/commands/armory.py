@@ -12,6 +12,7 @@ from rich.table import Table
 
 from fractalops.armory.assets import Armory, armory_path, load_armory
 from fractalops.errors import FractalOpsError
+from fractalops.portal.commands._client import fail
 
 __all__ = ["NAME", "app"]
 
@@ -51,11 +52,7 @@ def _load_or_exit(path: Path | None, as_json: bool) -> Armory:
     try:
         return load_armory(path)
     except FractalOpsError as exc:
-        if as_json:
-            typer.echo(json.dumps({"ok": False, "path": str(armory_path(path)), "error": str(exc)}))
-        else:
-            typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc, as_json, path=str(armory_path(path)))
 
 
 @app.command("list")

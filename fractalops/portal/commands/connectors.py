@@ -13,6 +13,7 @@ from rich.table import Table
 from fractalops.armory.assets import load_armory
 from fractalops.armory.secrets import open_secret_backend
 from fractalops.errors import FractalOpsError
+from fractalops.portal.commands._client import fail
 
 __all__ = ["NAME", "app", "reconcile_ssot"]
 
@@ -53,11 +54,7 @@ def reconcile(
     try:
         report = reconcile_ssot(file)
     except FractalOpsError as exc:
-        if as_json:
-            typer.echo(json.dumps({"ok": False, "error": str(exc)}))
-        else:
-            typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(exc, as_json, 2)
     drift = bool(report["missing"] or report["unused"])
     if as_json:
         typer.echo(json.dumps({**report, "ok": not drift}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from fractalops.planes.evidence import (
     chronicle_dir,
     verify_inclusion,
 )
+from fractalops.portal.commands._client import fail
 
 __all__ = ["NAME", "app"]
 
@@ -27,19 +28,11 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON d
 LogOption = Annotated[str, typer.Option("--log", help="Log name.")]
 
 
-def _fail(as_json: bool, message: str) -> NoReturn:
-    if as_json:
-        typer.echo(json.dumps({"ok": False, "error": message}))
-    else:
-        typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
 def _open(log: str, as_json: bool) -> ChronicleLog:
     try:
         return ChronicleLog(chronicle_dir(), log, readonly=True)
     except FractalOpsError as exc:
-        _fail(as_json, str(exc))
+        fail(exc, as_json)
 
 
 @app.command("verify")
@@ -81,7 +74,7 @@ def show(
             parsed = EvidenceRef.parse(ref)
             doc = {"ref": parsed.uri, "entry": _open(parsed.log, as_json).lookup(parsed)}
     except FractalOpsError as exc:
-        _fail(as_json, str(exc))
+        fail(exc, as_json)
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
@@ -105,7 +98,7 @@ def proof(
         path = chronicle.inclusion_proof(index, tree_size)
         leaf, root = chronicle.leaf_hash(index), chronicle.root_hash(tree_size)
     except FractalOpsError as exc:
-        _fail(as_json, str(exc))
+        fail(exc, as_json)
     doc = {
         "log": log,
         "index": index,

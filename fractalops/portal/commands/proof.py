@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from fractalops.planes.proof import PLANES, check_bundle
-from fractalops.portal.commands._client import JsonFlag, call, console, emit_json, sdk
+from fractalops.portal.commands._client import JsonFlag, call, console, emit_json, fail, sdk
 
 __all__ = ["NAME", "app"]
 
@@ -57,7 +57,13 @@ def check(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify an exported proof bundle offline (no server, no data dir)."""
-    verdict = check_bundle(json.loads(bundle.read_text()), public_key=public_key)
+    try:
+        document = json.loads(bundle.read_bytes())
+    except OSError as exc:
+        fail(f"cannot read the bundle {bundle}: {exc.strerror}", as_json, 2, error_type=type(exc).__name__)
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        fail(f"{bundle} is not a JSON proof bundle: {exc}", as_json, 2, error_type="BundleError")
+    verdict = check_bundle(document, public_key=public_key)
     if as_json:
         emit_json(_contract(verdict))
     else:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from fractalops.armory.secrets import SecretBackend, open_secret_backend, parse_secret_ref
 from fractalops.errors import FractalOpsError
+from fractalops.portal.commands._client import fail
 
 __all__ = ["NAME", "app"]
 
@@ -23,14 +24,6 @@ app = typer.Typer(
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")]
 RefArg = Annotated[str, typer.Argument(help="openbao://<mount>/<path>#<field>")]
-
-
-def _fail(exc: FractalOpsError, as_json: bool) -> typer.Exit:
-    if as_json:
-        typer.echo(json.dumps({"ok": False, "error": str(exc)}))
-    else:
-        typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(1)
 
 
 def _backend() -> SecretBackend:
@@ -61,7 +54,7 @@ def put(ref: RefArg, as_json: JsonFlag = False) -> None:
         backend = _backend()
         backend.put(parsed, value)
     except FractalOpsError as exc:
-        raise _fail(exc, as_json) from None
+        fail(exc, as_json)
     if as_json:
         typer.echo(json.dumps({"ok": True, "ref": str(parsed), "backend": backend.name}))
     else:
@@ -75,7 +68,7 @@ def list_refs(as_json: JsonFlag = False) -> None:
         backend = _backend()
         refs = backend.list_refs()
     except FractalOpsError as exc:
-        raise _fail(exc, as_json) from None
+        fail(exc, as_json)
     if as_json:
         typer.echo(json.dumps([{"ref": str(r), "mount": r.mount, "path": r.path, "field": r.field} for r in refs]))
         return
@@ -94,7 +87,7 @@ def delete(ref: RefArg, as_json: JsonFlag = False) -> None:
         backend = _backend()
         backend.delete(parsed)
     except FractalOpsError as exc:
-        raise _fail(exc, as_json) from None
+        fail(exc, as_json)
     if as_json:
         typer.echo(json.dumps({"ok": True, "ref": str(parsed), "deleted": True}))
     else:

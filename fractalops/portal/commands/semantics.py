@@ -13,6 +13,7 @@ from rich.table import Table
 from fractalops.errors import FractalOpsError
 from fractalops.planes.semantics.graph import open_semantics
 from fractalops.planes.semantics.terms import TermMap
+from fractalops.portal.commands._client import fail
 
 __all__ = ["NAME", "app"]
 
@@ -41,22 +42,13 @@ def _short(value: str) -> str:
     return value
 
 
-def _fail(exc: Exception, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps({"ok": False, "error": str(exc)}))
-    else:
-        typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(1)
-
-
 @app.command("describe")
 def describe(iri: Annotated[str, typer.Argument(help="Global IRI.")], as_json: JsonFlag = False) -> None:
     """Print every triple about IRI (exit 1 when the graph knows nothing about it)."""
     try:
         triples = open_semantics().describe(iri)
     except FractalOpsError as exc:
-        _fail(exc, as_json)
-        return
+        fail(exc, as_json)
     if as_json:
         typer.echo(json.dumps({"ok": bool(triples), "iri": iri, "triples": [list(t) for t in triples]}))
     else:
@@ -77,8 +69,7 @@ def impact(target: Annotated[str, typer.Argument(help="IRI, dataset name or proj
     try:
         paths = open_semantics().impact_paths(target)
     except FractalOpsError as exc:
-        _fail(exc, as_json)
-        return
+        fail(exc, as_json)
     if as_json:
         typer.echo(json.dumps({"ok": True, "target": target, "paths": paths}))
         return
@@ -100,8 +91,7 @@ def terms_check(
         term_map = TermMap.from_file(file, project=project, semantics=open_semantics())
         checks = term_map.check()
     except FractalOpsError as exc:
-        _fail(exc, as_json)
-        return
+        fail(exc, as_json)
     ok = all(c.ok for c in checks)
     if as_json:
         typer.echo(json.dumps({

@@ -14,6 +14,7 @@ from fractalops import settings
 from fractalops.errors import FractalOpsError
 from fractalops.planes.steward.pending import spool_rows
 from fractalops.planes.steward.run import StewardRunResult, run_steward
+from fractalops.portal.commands._client import fail
 
 __all__ = ["NAME", "app"]
 
@@ -68,11 +69,7 @@ def run(
     try:
         result = run_steward(project_dir, data_dir)
     except FractalOpsError as exc:
-        if as_json:
-            typer.echo(json.dumps({"ok": False, "error": str(exc)}))
-        else:
-            typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc, as_json)
     warehouse = _warehouse_step(result, data_dir, no_warehouse)
     if not warehouse["ok"] and not no_warehouse and (served := _via_server(project_dir)):
         warehouse = {**served, "via": "server steward graph"}

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from uuid import UUID
 
 import httpx
@@ -22,6 +22,7 @@ from rich.table import Table
 
 from fractalops.errors import FractalOpsError, WarehouseError, WarehouseOwnedError
 from fractalops.planes.warehouse import MIGRATIONS, Warehouse, open_warehouse
+from fractalops.portal.commands._client import fail
 
 __all__ = ["NAME", "app"]
 
@@ -68,13 +69,13 @@ def _opened(as_json: bool, *, server_ok: bool = False) -> Iterator[Warehouse]:
     except WarehouseOwnedError as exc:
         if server_ok:
             raise _OwnedByServer(exc) from None
-        _fail(exc, as_json)
+        fail(exc, as_json)
     except FractalOpsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     try:
         yield warehouse
     except FractalOpsError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     finally:
         warehouse.close()
 
@@ -95,21 +96,13 @@ def _via_server(owned: _OwnedByServer, path: str, as_json: bool, body: dict[str,
     except httpx.HTTPStatusError as exc:
         if exc.response.headers.get("content-type", "").startswith("application/json"):
             message = exc.response.json().get("error") or exc.response.text
-            _fail(WarehouseError(f"the server at {server_url()} refused: {message}"), as_json)
+            fail(WarehouseError(f"the server at {server_url()} refused: {message}"), as_json)
         owned.owned.args = (f"{owned.owned}; the server at {server_url()} answered {exc.response.status_code}",)
-        _fail(owned.owned, as_json)
+        fail(owned.owned, as_json)
     except Exception as exc:  # noqa: BLE001 - no server of ours answered for the owner
         owned.owned.args = (f"{owned.owned}; reading through the server at {server_url()} failed too: "
                             f"{str(exc)[:200] or type(exc).__name__}",)
-        _fail(owned.owned, as_json)
-
-
-def _fail(exc: Exception, as_json: bool) -> NoReturn:
-    if as_json:
-        _emit({"ok": False, "error": str(exc), "error_type": type(exc).__name__})
-    else:
-        typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(1)
+        fail(owned.owned, as_json)
 
 
 @app.command("migrate")

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from fractalops.errors import DecisionError
 from fractalops.identity import Principal
 from fractalops.planes.proposals import ProposalStatus, ProposalStore
+from fractalops.planes.proposals.model import ApprovalClass
 from fractalops.planes.proposals.review import apply_decisions, build_review_request, parse_decisions
 
 DIFF = "diff --git a/x b/x\nnew file mode 100644\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+x\n"
@@ -21,7 +22,7 @@ NOBODY = Principal("nobody", frozenset())
 def _proposal(store, pid="p1", approval_class="standard"):
     p = store.create(thread_id="t", author_agent="forge", principal="agent:forge", kind="workspace_patch", target="/r",
                      payload={"diff": DIFF, "base_commit": "c", "files": ["x"]}, proposal_id=pid)
-    store.update(p.id, lambda x: x.model_copy(update={"approval_class": approval_class}))
+    store.set_approval_class(p.id, ApprovalClass(approval_class))
     return store.transition(p.id, ProposalStatus.IN_REVIEW)
 
 
