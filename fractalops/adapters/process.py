@@ -1,6 +1,7 @@
-"""Run one adapter process under containment: scrubbed env, fresh HOME, own process group, timeout, caps.
+"""Run one adapter process under containment: scrubbed env, fresh HOME, own process group and cgroup, timeout, caps.
 
-`run_process(spec)` never leaves a process of the child's group behind, never holds more than about
+`run_process(spec)` never leaves a process of the run behind (its cgroup, where the machine allows one, else its
+process group: see `_cgroup.py`), never holds more than about
 `output_cap_bytes` of output per stream in memory, and redacts every byte it returns (stdout, stderr, events,
 final message) with a streaming redactor, so a secret split across two reads is still caught.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fractalops.adapters._cgroup import RunCgroup
 from fractalops.adapters._streams import CappedBuffer, EventCollector
 from fractalops.errors import AdapterError
 
@@ -120,6 +122,8 @@ class ProcessResult:
     """Total stdout bytes the process wrote (captured or not)."""
     stderr_bytes: int = 0
     """Total stderr bytes the process wrote (captured or not)."""
+    containment: str = "process-group"
+    """`cgroup` (every descendant, even one that left the process group with setsid) or `process-group`."""
 
     @property
     def ok(self) -> bool:
@@ -140,6 +144,7 @@ class ProcessResult:
             "leftovers_killed": self.leftovers_killed,
             "stdout_bytes": self.stdout_bytes,
             "stderr_bytes": self.stderr_bytes,
+            "containment": self.containment,
         }
 
 
@@ -189,24 +194,54 @@ def run_process(spec: ProcessSpec) -> ProcessResult:
     (home / "tmp").mkdir(parents=True)
     env = {**spec.env, "HOME": str(home), "TMPDIR": str(home / "tmp")}
     started = time.monotonic()
+    cgroup: RunCgroup | None = None
     try:
+        _check_launchable(spec, env)
+        cgroup = RunCgroup.create()
+        argv = cgroup.wrap(list(spec.argv)) if cgroup else list(spec.argv)
         try:
             proc = subprocess.Popen(
-                list(spec.argv), cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL,
+                argv, cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
             )
         except OSError as exc:
-            raise AdapterError(
-                f"could not launch {spec.argv[0]!r} in {spec.cwd}: {exc}; check the asset's command and that "
-                "the program is on the PATH allowed by its env_allow"
-            ) from exc
-        return _supervise(proc, spec, redactor, started)
+            raise _launch_error(spec, exc) from exc
+        return _supervise(proc, spec, redactor, started, cgroup)
     finally:
+        if cgroup is not None:
+            cgroup.remove()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _supervise(proc: subprocess.Popen, spec: ProcessSpec, redactor: Redactor, started: float) -> ProcessResult:
+def _launch_error(spec: ProcessSpec, reason: object) -> AdapterError:
+    return AdapterError(
+        f"could not launch {spec.argv[0]!r} in {spec.cwd}: {reason}; check the asset's command and that "
+        "the program is on the PATH allowed by its env_allow"
+    )
+
+
+def _check_launchable(spec: ProcessSpec, env: Mapping[str, str]) -> None:
+    """Refuse a program that cannot be executed before anything starts (the cgroup wrapper would only exit 127)."""
+    program = spec.argv[0]
+    if "/" in program:
+        path = Path(program) if os.path.isabs(program) else Path(spec.cwd) / program
+        found = path.is_file() and os.access(path, os.X_OK)
+    else:
+        found = shutil.which(program, path=env.get("PATH", os.defpath)) is not None
+    if not found:
+        raise _launch_error(spec, "no such executable file")
+
+
+def _supervise(
+    proc: subprocess.Popen, spec: ProcessSpec, redactor: Redactor, started: float, cgroup: RunCgroup | None
+) -> ProcessResult:
     pgid = proc.pid
+
+    def kill_all() -> bool:
+        """SIGKILL the group and, when there is one, the cgroup; True when anything was there to kill."""
+        in_group = _signal_group(pgid, signal.SIGKILL)
+        return (cgroup.kill() if cgroup is not None else False) or in_group
+
     cap = max(0, int(spec.output_cap_bytes))
     out_buf, err_buf = CappedBuffer(cap), CappedBuffer(cap)
     collector = EventCollector(spec.parse_line, redactor, spec.on_event, budget_bytes=max(cap, 1 << 16))
@@ -231,8 +266,8 @@ def _supervise(proc: subprocess.Popen, spec: ProcessSpec, redactor: Redactor, st
             now = time.monotonic()
             exited = proc.poll() is not None
             if exited and drain_until is None:
-                # The main process is reaped; anything still in its group is a leftover and dies now.
-                leftovers = _signal_group(pgid, signal.SIGKILL)
+                # The main process is reaped; anything still in its group or cgroup is a leftover and dies now.
+                leftovers = kill_all()
                 drain_until = now + DRAIN_GRACE_S
                 if pidfd is not None:
                     sel.unregister(pidfd)
@@ -249,7 +284,7 @@ def _supervise(proc: subprocess.Popen, spec: ProcessSpec, redactor: Redactor, st
                 _signal_group(pgid, signal.SIGTERM)
                 kill_at = now + TERM_GRACE_S
             if kill_at is not None and now >= kill_at:
-                _signal_group(pgid, signal.SIGKILL)
+                kill_all()
                 kill_at = None
             wake = [t for t in (None if timed_out else deadline, kill_at, drain_until) if t is not None]
             wait = max(0.0, min(wake) - now) if wake else 0.05
@@ -273,12 +308,14 @@ def _supervise(proc: subprocess.Popen, spec: ProcessSpec, redactor: Redactor, st
         sel.close()
         if proc.poll() is None:
             killed = True
-        _signal_group(pgid, signal.SIGKILL)
+        kill_all()
         exit_code = _reap(proc)
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
-    return _finish(spec, redactor, out_buf, err_buf, collector, exit_code, timed_out, killed, leftovers, started)
+    containment = "cgroup" if cgroup is not None else "process-group"
+    return _finish(spec, redactor, out_buf, err_buf, collector, exit_code, timed_out, killed, leftovers, started,
+                   containment)
 
 
 def _read_into(fd: int, streams: dict, sel: selectors.BaseSelector) -> None:
@@ -322,7 +359,7 @@ def _reap(proc: subprocess.Popen) -> int | None:
 def _finish(
     spec: ProcessSpec, redactor: Redactor, out_buf: CappedBuffer, err_buf: CappedBuffer,
     collector: EventCollector, exit_code: int | None, timed_out: bool, killed: bool, leftovers: bool,
-    started: float,
+    started: float, containment: str,
 ) -> ProcessResult:
     collector.close()
     stdout, stderr = out_buf.text(), err_buf.text()
@@ -345,4 +382,5 @@ def _finish(
         leftovers_killed=leftovers,
         stdout_bytes=out_buf.raw_bytes,
         stderr_bytes=err_buf.raw_bytes,
+        containment=containment,
     )

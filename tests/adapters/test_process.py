@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fractalops.adapters._cgroup import cgroup_base
 from fractalops.adapters.process import ProcessSpec, group_members, run_process
 from fractalops.errors import AdapterError
 
@@ -148,3 +149,63 @@ def test_flood_keeps_tail_events_and_final_message(tmp_path: Path) -> None:
     assert "events_truncated" in types and types[-1] == "done"
     assert result.final_message == "finished"
     assert len(result.events) <= 10_000 + 1 + 64
+
+
+def _alive_with(marker: str) -> list[int]:
+    """Live pids whose command line holds `marker`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                state = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if marker.encode() in cmdline and state != b"Z":
+                found.append(int(entry))
+    return found
+
+
+needs_cgroup = pytest.mark.skipif(
+    cgroup_base() is None,
+    reason="no writable cgroup v2 hierarchy with cgroup.kill here (needs root and Linux >= 5.14); "
+    "runs are contained by their process group only, which a setsid escapee leaves",
+)
+
+
+@needs_cgroup
+@pytest.mark.parametrize("main", ["exit 0", "exec sleep 1000"], ids=["main-exits", "main-times-out"])
+def test_a_setsid_escapee_does_not_survive_the_run(tmp_path: Path, main: str) -> None:
+    marker = f"{time.time_ns() % 10**9}.5"  # a unique sleep duration to find the escapee by
+    script = f"setsid sh -c 'sleep {marker} & sleep {marker}' & sleep 0.2; {main}"
+    result, took = _run(tmp_path, ["sh", "-c", script], timeout_s=1.5)
+    assert result.containment == "cgroup" and took < 1.5 + 1.0
+    assert result.timed_out == (main != "exit 0")
+    assert result.leftovers_killed or result.timed_out
+    assert _alive_with(marker) == []
+    assert [p.name for p in cgroup_base().iterdir() if p.name.startswith("run-")] == []
+
+
+def test_without_cgroups_the_process_group_still_contains_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRACTALOPS_ADAPTER_CGROUP", "off")
+    cgroup_base.cache_clear()
+    try:
+        pgid_file = _pgid_file(tmp_path)
+        result, _ = _run(tmp_path, ["sh", "-c", f"echo $$ > {pgid_file}; sleep 1000 & exit 3"], timeout_s=5.0)
+        assert result.containment == "process-group" and result.exit_code == 3 and result.leftovers_killed
+        assert group_members(int(pgid_file.read_text())) == []
+    finally:
+        monkeypatch.delenv("FRACTALOPS_ADAPTER_CGROUP")
+        cgroup_base.cache_clear()
+
+
+@needs_cgroup
+def test_the_program_keeps_its_pid_argv_and_exit_status_inside_the_cgroup(tmp_path: Path) -> None:
+    script = "import os, sys\nprint(os.getpid(), os.getppid(), sys.argv[1:], open('/proc/self/cgroup').read())\n" \
+             "sys.exit(5)"
+    result, _ = _run(tmp_path, [sys.executable, "-c", script, "a b", "c"], timeout_s=5.0)
+    pid, _ppid, rest = result.stdout.split(" ", 2)
+    assert result.exit_code == 5 and "['a b', 'c']" in rest and "/fractalops/run-" in rest
+    assert int(pid) > 0

@@ -1,0 +1,258 @@
+"""Differential test: the constitution decides the same on the real OPA engine as on regopy.
+
+The product evaluates `fractalops/armory/policy/*.rego` in-process with `regopy` (rego-cpp); the module
+docstring of `fractalops.armory.constitution` promises the same files run unchanged on OPA. This runs every
+decision twice — through the product's `Constitution` and through OPA's Go engine embedded by
+`opa-golib-python-bindings` — on the very same modules and the very same input document, and requires
+byte-identical JSON output.
+
+The bindings evaluate with OPA's `StrictBuiltinErrors(true)`: a built-in called with a wrongly typed operand
+is an evaluation error here, not a silently undefined expression, so the policy must also stay total under
+`opa eval --strict-builtin-errors`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fractalops.armory import APPROVAL_CLASSES
+from fractalops.armory.constitution import DEFAULT_POLICY_DIR, ENTRYPOINTS, PACKAGE, Constitution
+
+opa_bindings = pytest.importorskip(
+    "opa_bindings",
+    reason="opa_bindings (PyPI: opa-golib-python-bindings>=0.4.4, OPA's Go engine) is not importable; "
+    "its wheels declare Requires-Python >=3.14 and ship Linux/macOS c-shared libraries only",
+)
+
+_OPA_PACKAGE = PACKAGE.removeprefix("data.")
+"""`eval_document` takes the document path below `data`."""
+
+
+class _Recorded(Constitution):
+    """The product's `Constitution`, also keeping the exact (rule, input, output) of every regopy query.
+
+    Recording at `_query` means OPA is fed the document the product built (via `policy_input`, `author`,
+    optional `author_agent`, ...), not a re-implementation of it.
+    """
+
+    queries: list[tuple[str, dict[str, Any], Any]]
+
+    def _query(self, rule: str, document: dict[str, Any]) -> Any:
+        output = super()._query(rule, document)
+        self.__dict__.setdefault("queries", []).append((rule, document, output))
+        return output
+
+
+@pytest.fixture(scope="module")
+def constitution() -> _Recorded:
+    return _Recorded.load()
+
+
+@pytest.fixture(scope="module")
+def opa(constitution: _Recorded) -> Any:
+    """An OPA engine holding exactly the modules `Constitution.load()` read, under the same names."""
+    engine = opa_bindings.OpaEngine()
+    for name in constitution.modules:
+        engine.add_policy(name, (constitution.policy_dir / name).read_text(encoding="utf-8"))
+    yield engine
+    engine.close()
+
+
+def _canonical(value: Any) -> str:
+    # JSON text, so that True/1/1.0 and "1"/1 stay distinct.
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _agree(constitution: _Recorded, opa: Any, call: Any) -> None:
+    """Run `call(constitution)`, then replay every regopy query it made on OPA and compare the outputs."""
+    constitution.queries = []
+    call(constitution)
+    assert constitution.queries, "the call made no policy query"
+    for rule, document, by_regopy in constitution.queries:
+        sent = json.loads(json.dumps(document, default=str))  # what `Constitution._query` serialises
+        try:
+            by_opa = opa.eval_document(f"{_OPA_PACKAGE}.{rule}", sent)
+        except opa_bindings.OpaError as exc:
+            pytest.fail(f"OPA failed on {rule} with input {_canonical(sent)}: {exc}\nregopy: {_canonical(by_regopy)}")
+        assert _canonical(by_opa) == _canonical(by_regopy), f"{rule} differs on input {_canonical(sent)}"
+
+
+def test_opa_gets_the_modules_the_product_loads(constitution: _Recorded, opa: Any) -> None:
+    assert constitution.policy_dir == DEFAULT_POLICY_DIR
+    assert constitution.modules == tuple(sorted(p.name for p in DEFAULT_POLICY_DIR.glob("*.rego")))
+    assert constitution.modules
+    for rule in ENTRYPOINTS:  # every entrypoint the harness queries is defined on OPA too
+        opa.eval_document(f"{_OPA_PACKAGE}.{rule}", {})
+
+
+# --- the explicit cases of test_constitution.py ----------------------------------------------------------
+
+_EXAMPLE_PROPOSALS = [
+    {"kind": "workspace_patch", "files": ["docs/guide.md", "tests/test_x.py"]},
+    {"kind": "workspace_patch", "files": ["README.md"]},
+    {"kind": "workspace_patch", "files": []},
+    {"kind": "workspace_patch", "files": ["fractalops/hud/model.py"]},
+    {"kind": "workspace_patch", "files": ["docs/a.md", "src/app.py"]},
+    {"kind": "ontology_mapping", "target": "ontology"},
+    {"kind": "workspace_patch", "files": [".github/workflows/ci.yml"]},
+    {"kind": "workspace_patch", "files": ["infra/main.tf"]},
+    {"kind": "workspace_patch", "files": ["deploy/values.yaml"]},
+    {"kind": "workspace_patch", "files": ["config/.env.production"]},
+    {"kind": "workspace_patch", "files": ["docs/secrets.md"]},
+    {"kind": "workspace_patch", "files": ["fractalops/armory/policy/author.rego"]},
+    {"kind": "workspace_patch", "files": ["fractalops/armory/armory.yaml"]},
+    {"kind": "workspace_patch", "files": ["../outside.txt"]},
+    {"kind": "workspace_patch", "files": ["src/a.py"], "target": "production"},
+    {"kind": "workspace_patch", "files": ["src/a.py"], "target": "env:prod"},
+    {"kind": "workspace_patch", "files": ["src/a.py"], "target": "repo:reproducer"},
+    {"kind": "workspace_patch", "files": "docs/a.md"},
+    {"kind": "workspace_patch", "files": ["docs/a.md", 7]},
+    {"kind": "constitution_change", "files": ["docs/a.md"]},
+    {"kind": "secret_rotation"},
+    {"kind": "workspace_patch", "files": ["docs/a.md"], "risk": "low"},
+    {"kind": "workspace_patch", "files": ["docs/a.md"], "risk": "high"},
+    {"kind": "workspace_patch", "files": ["docs/a.md"], "risk": "made-up"},
+    {"kind": "workspace_patch", "files": [".github/x"], "risk": "low"},
+    {"kind": "workspace_patch", "files": [{"path": "docs/a.md", "op": "modify"}]},
+    {"kind": "workspace_patch", "files": ["infra/x.tf"]},
+    {"kind": "constitution_change"},
+    {"kind": "workspace_patch", "files": ["a.py"]},
+]
+
+_EXAMPLE_AUTHORS = [
+    ("standard", "agent"), ("restricted", "agent"), ("restricted", "human"), ("root", "agent"),
+    ("restricted", "robot"), ("routine", "human"), ("elevated", "agent"),
+]
+
+_EXAMPLE_APPROVALS: list[tuple[str, str, list[dict[str, Any]], str | None]] = [
+    ("routine", "agent:forge", [], None),
+    ("standard", "agent:forge", [], None),
+    ("standard", "agent:forge", [{"identity": "alice", "role": "approver"}], None),
+    ("standard", "agent:forge", [{"identity": "op", "role": "operator"}], None),
+    ("standard", "alice", [
+        {"identity": "alice", "role": "owner"},
+        {"identity": "agent:sentinel", "role": "owner"},
+        {"identity": "bob", "role": "agent"},
+        {"identity": "carol", "roles": ["approver", "agent"]},
+        {"identity": "dave", "role": "owner", "principal_kind": "agent"},
+    ], "agent:forge"),
+    ("restricted", "h", [{"identity": "a", "role": "approver"}, {"identity": "b", "role": "maintainer"}], None),
+    ("restricted", "h", [{"identity": "a", "role": "owner"}, {"identity": "b", "role": "security"}], None),
+    ("godmode", "x", [{"identity": "a", "role": "owner"}] * 3, None),
+    ("standard", "agent:forge", [{"identity": "x", "role": "owner"}, {"identity": "x", "role": "agent"},
+                                 {"identity": "y", "role": "owner"}], None),
+    ("elevated", "agent:forge", [{"identity": "x", "role": "owner"}, {"identity": "x", "role": "agent"},
+                                 {"identity": "y", "role": "owner"}], None),
+    ("elevated", "agent:forge", [{"identity": "alice", "role": "owner"}] * 5, None),
+]
+
+
+@pytest.mark.parametrize("proposal", _EXAMPLE_PROPOSALS)
+def test_examples_classify_and_author_alike(constitution: _Recorded, opa: Any, proposal: dict) -> None:
+    _agree(constitution, opa, lambda c: c.classify(proposal))
+    for ceiling, principal_kind in _EXAMPLE_AUTHORS:
+        _agree(constitution, opa, lambda c, ceiling=ceiling, kind=principal_kind: c.check_author(proposal, ceiling, kind))
+
+
+@pytest.mark.parametrize("approval_class, author, approvers, author_agent", _EXAMPLE_APPROVALS)
+def test_examples_approve_alike(
+    constitution: _Recorded, opa: Any, approval_class: str, author: str, approvers: list, author_agent: str | None
+) -> None:
+    _agree(constitution, opa, lambda c: c.check_approval(approval_class, author, approvers, author_agent=author_agent))
+
+
+# --- generated inputs ----------------------------------------------------------------------------------------
+
+# Path segments that hit every clause of classify.rego (prefixes, nested prefixes, secret-ish fragments, build
+# files, routine docs/tests, `..`, case variants) plus free text, some of it non-ASCII (for `lower`).
+_SEGMENTS = st.one_of(
+    st.sampled_from([
+        "docs", "tests", "src", "a", ".github", "workflows", "infra", "Infra", "deploy", "deployment", "terraform",
+        "helm", "k8s", ".circleci", ".gitlab-ci.yml", "fractalops", "armory", "policy", "hud", "..", ".", "",
+        "README.md", "guide.MD", "notes.rst", "x.py", "ci.yml", "main.tf", "values.yaml", ".env", ".env.production",
+        "secrets.md", "Credentials.json", "token", "id_rsa", "id_ed25519", "cert.pem", "server.key", "a.p12",
+        "kubeconfig", ".npmrc", ".pypirc", ".netrc", "policy.rego", "X.REGO", "armory.yaml", "Dockerfile",
+        "dockerfile", "docker-compose.yml", "Makefile", "pyproject.toml", "langgraph.json",
+    ]),
+    st.text(alphabet="abcdefghijDMRS._-éÉİßК", min_size=1, max_size=12),
+)
+_PATH = st.one_of(
+    st.lists(_SEGMENTS, min_size=1, max_size=4).map("/".join),
+    st.lists(_SEGMENTS, min_size=1, max_size=3).map(lambda parts: "/" + "/".join(parts)),
+)
+_FILE_ITEM = st.one_of(
+    _PATH,
+    _PATH.map(lambda p: {"path": p, "op": "modify"}),  # `policy_input` reduces these to the path
+    st.sampled_from([7, None, True, {"op": "delete"}, ["docs/a.md"]]),  # non-string entries raise the class
+)
+_FILES = st.one_of(
+    st.lists(_FILE_ITEM, max_size=5),
+    st.lists(_PATH, max_size=5),
+    st.sampled_from(["docs/a.md", None, 3, {"path": "docs/a.md"}]),  # not a list at all
+)
+_KINDS = st.sampled_from([
+    "workspace_patch", "docs_patch", "ontology_mapping", "constitution_change", "secret_rotation", "access_grant",
+    "infra_change", "deploy", "dependency_change", "advice", "whatever", "Deploy", "", 7,
+])
+_TARGETS = st.one_of(
+    st.sampled_from([
+        "workspace", "production", "ontology", "repo:main", "env:prod", "repo:reproducer", "PROD", "prod2",
+        "infra-east", "infrastructure", "secret", "secrets", "vault/secrets/x", "constitution", "the_constitution",
+        "préprod", "", 5, None, ["prod"],
+    ]),
+    st.text(alphabet="abcdefprodinfrasecretsconstitution:-_/ .É", max_size=20),
+)
+_RISKS = st.sampled_from([
+    "low", "none", "routine", "medium", "moderate", "standard", "high", "elevated", "critical", "restricted",
+    "LOW", "High", "Critical", "??", "made-up", "", None, 3, True, ["high"], {"level": "low"},
+])
+_PROPOSALS = st.fixed_dictionaries(
+    {},
+    optional={"kind": _KINDS, "files": _FILES, "target": _TARGETS, "risk": _RISKS,
+              "diff": st.just("not sent to the policy")},
+)
+_CEILINGS = st.sampled_from([*APPROVAL_CLASSES, "root", "", "Standard"])
+_PRINCIPAL_KINDS = st.sampled_from(["agent", "human", "robot", "", "Human"])
+
+_IDENTITIES = st.sampled_from(["alice", "bob", "carol", "dave", "agent:forge", "agent:sentinel", "user:zed",
+                               "h", "x", "y", "Agent:forge", ""])
+_ROLES = st.sampled_from(["approver", "owner", "maintainer", "security", "reviewer", "operator", "agent", "",
+                          "Owner"])
+_APPROVER = st.one_of(
+    st.fixed_dictionaries(
+        {"identity": _IDENTITIES},
+        optional={"role": _ROLES, "roles": st.lists(_ROLES, max_size=3),
+                  "principal_kind": st.sampled_from(["human", "agent", "service", ""])},
+    ),
+    st.fixed_dictionaries({"identity": _IDENTITIES, "roles": st.sampled_from(["owner", None, 1, {"a": 1}])}),
+    st.fixed_dictionaries({"identity": _IDENTITIES, "role": st.sampled_from([None, 7, ["owner"]])}),
+    st.sampled_from([{}, {"role": "owner"}, {"identity": 5, "role": "owner"}, {"identity": None}]),
+    st.sampled_from(["alice", 7, None, ["owner"]]),  # not even an object
+)
+_APPROVAL_CLASSES = st.sampled_from([*APPROVAL_CLASSES, "godmode", "", "Standard"])
+
+_SETTINGS = settings(max_examples=500, deadline=None, derandomize=True,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@_SETTINGS
+@given(proposal=_PROPOSALS, ceiling=_CEILINGS, principal_kind=_PRINCIPAL_KINDS)
+def test_generated_proposals_classify_and_author_alike(
+    constitution: _Recorded, opa: Any, proposal: dict, ceiling: str, principal_kind: str
+) -> None:
+    _agree(constitution, opa, lambda c: c.classify(proposal))
+    _agree(constitution, opa, lambda c: c.check_author(proposal, ceiling, principal_kind))
+
+
+@_SETTINGS
+@given(approval_class=_APPROVAL_CLASSES, author=_IDENTITIES, approvers=st.lists(_APPROVER, max_size=6),
+       author_agent=st.one_of(st.none(), _IDENTITIES))
+def test_generated_approvals_alike(
+    constitution: _Recorded, opa: Any, approval_class: str, author: str, approvers: list, author_agent: str | None
+) -> None:
+    _agree(constitution, opa, lambda c: c.check_approval(approval_class, author, approvers, author_agent=author_agent))
