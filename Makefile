@@ -35,8 +35,14 @@ system-deps:
 cli-agents: system-deps
 	bash scripts/install-cli-agents.sh
 
+## OPA's Go engine (embedded via a c-shared library) for the constitution's OPA-vs-regopy differential test.
+## Its wheel is py3-none and runs on 3.11, but its metadata declares Requires-Python >=3.14, hence the flag.
+$(VENV)/.opa-engine: $(VENV)/.installed
+	$(PIP) install --quiet --no-deps --ignore-requires-python 'opa-golib-python-bindings>=0.4.4'
+	touch $@
+
 ## Install everything the tests need, then run the whole suite.
-test: install cli-agents
+test: install $(VENV)/.opa-engine cli-agents
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: install

@@ -12,7 +12,8 @@ Decision inputs and outputs (plain JSON):
 output one of the class names. Rules: kinds `constitution_change`, `secret_rotation`, `access_grant` →
 restricted; `infra_change`, `deploy`, `dependency_change` → elevated; files under `.github/`, `infra/`,
 `deploy/`, CI/build files, secret-ish names, `*.rego`, `armory.yaml` or `fractalops/armory/`, absolute or
-`..` paths, or a target naming prod/infra/secrets/constitution as a word → at least elevated; `workspace_patch`/`docs_patch`
+`..` paths, paths or targets holding a control character, `"` or `\\`, or a target naming
+prod/infra/secrets/constitution as a word → at least elevated (target and paths are NFKC-folded first); `workspace_patch`/`docs_patch`
 touching only docs/tests/markdown → routine; everything else (`workspace_patch`, `ontology_mapping`, …)
 → standard. `risk` (low/medium/high/critical or a class name) only ever raises; unknown risk → elevated.
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import json
 import threading
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,8 +106,16 @@ def policy_input(proposal: Mapping[str, Any] | Any) -> dict[str, Any]:
     out: dict[str, Any] = {key: proposal[key] for key in _PROPOSAL_KEYS if key in proposal}
     files = out.get("files")
     if isinstance(files, list | tuple):
-        out["files"] = [_file_path(item) for item in files]
+        out["files"] = [_nfkc(_file_path(item)) for item in files]
+    if "target" in out:
+        out["target"] = _nfkc(out["target"])
     return out
+
+
+def _nfkc(value: Any) -> Any:
+    """Compatibility forms folded (fullwidth `ｉｎｆｒａ/`, the Kelvin sign in `K8s/`) so every engine's
+    `lower` sees the ASCII letters they stand for."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
 
 
 class Constitution:
@@ -149,7 +159,10 @@ class Constitution:
         return constitution
 
     def _query(self, rule: str, document: dict[str, Any]) -> Any:
-        term = json.dumps(document, default=str)
+        # Raw UTF-8, not \u escapes: rego-cpp keeps a string's JSON escapes as literal text (so "pr\u00e9prod"
+        # would lose its word boundary). The characters JSON must escape (controls, `"`, `\`) are elevated by
+        # classify.rego's `unusual_text`, which matches both the raw character and its escape.
+        term = json.dumps(document, default=str, ensure_ascii=False)
         with self._lock:  # one interpreter: input and evaluation must not interleave across threads
             try:
                 self._rego.set_input_term(term)

@@ -52,6 +52,27 @@ def test_classify_examples(constitution: Constitution, proposal: dict, expected:
     assert constitution.classify(proposal) == expected
 
 
+@pytest.mark.parametrize(
+    ("target", "files", "expected"),
+    [
+        ("préprod", ["src/a.py"], "elevated"),  # was sent as "pr\\u00e9prod": no word boundary before `prod`
+        ("env\tprod", ["src/a.py"], "elevated"),
+        ("env\nstaging", ["src/a.py"], "elevated"),  # control characters are never judged further
+        ('a"b', ["src/a.py"], "elevated"),
+        ("\uff30\uff32\uff2f\uff24", ["src/a.py"], "elevated"),  # fullwidth PROD
+        (None, ["\u212a8s/deploy.yaml"], "elevated"),  # Kelvin sign K
+        (None, ["docs/x\n.md"], "elevated"),
+        (None, ["docs/back\\slash.md"], "elevated"),
+        (None, ["docs/café.md"], "routine"),
+    ],
+)
+def test_escapes_and_unicode_cannot_lower_the_class(
+    constitution: Constitution, target: str | None, files: list[str], expected: str
+) -> None:
+    proposal = {"kind": "workspace_patch", "files": files, **({"target": target} if target else {})}
+    assert constitution.classify(proposal) == expected
+
+
 def test_policy_input_sends_only_the_judged_fields() -> None:
     doc = policy_input({"kind": "k", "files": [{"path": "a"}], "diff": "x" * 10_000, "risk": "low"})
     assert doc == {"kind": "k", "files": ["a"], "risk": "low"}

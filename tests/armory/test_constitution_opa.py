@@ -14,6 +14,7 @@ is an evaluation error here, not a silently undefined expression, so the policy 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -23,11 +24,16 @@ from hypothesis import strategies as st
 from fractalops.armory import APPROVAL_CLASSES
 from fractalops.armory.constitution import DEFAULT_POLICY_DIR, ENTRYPOINTS, PACKAGE, Constitution
 
-opa_bindings = pytest.importorskip(
-    "opa_bindings",
-    reason="opa_bindings (PyPI: opa-golib-python-bindings>=0.4.4, OPA's Go engine) is not importable; "
-    "its wheels declare Requires-Python >=3.14 and ship Linux/macOS c-shared libraries only",
+_MISSING_OPA = (
+    "opa_bindings (PyPI: opa-golib-python-bindings>=0.4.4, OPA's Go engine) is not importable; `make test` "
+    "installs it (its wheels declare Requires-Python >=3.14 but run on 3.11; Linux/macOS c-shared libraries only)"
 )
+try:
+    import opa_bindings
+except ImportError:
+    if os.environ.get("CI"):  # `make test` installs it: on CI a missing engine is a broken setup, not a skip
+        raise
+    pytest.skip(_MISSING_OPA, allow_module_level=True)
 
 _OPA_PACKAGE = PACKAGE.removeprefix("data.")
 """`eval_document` takes the document path below `data`."""
@@ -166,10 +172,59 @@ def test_examples_approve_alike(
     _agree(constitution, opa, lambda c: c.check_approval(approval_class, author, approvers, author_agent=author_agent))
 
 
+# --- strings that need care: JSON escapes, non-ASCII, compatibility forms ----------------------------------------
+
+# rego-cpp (regopy 1.5.2) keeps a string's JSON escapes as literal text, so `Constitution._query` sends raw
+# UTF-8 and classify.rego elevates the characters JSON must escape (controls, `"`, `\`) whichever way an engine
+# sees them; `policy_input` folds compatibility forms (NFKC) because rego-cpp's `lower` is ASCII-only.
+_CAREFUL_PROPOSALS = [  # (proposal, the class both engines must give)
+    ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "préprod"}, "elevated"),
+    ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "env\tprod"}, "elevated"),
+    ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "env\nstaging"}, "elevated"),
+    ({"kind": "workspace_patch", "files": ["src/a.py"], "target": 'say "hi"'}, "elevated"),
+    ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "C:\\work"}, "elevated"),
+    ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "\uff30\uff32\uff2f\uff24"}, "elevated"),  # ＰＲＯＤ
+    ({"kind": "workspace_patch", "files": ["\u212a8s/deploy.yaml"]}, "elevated"),  # Kelvin sign K
+    ({"kind": "workspace_patch", "files": ["docs/café.md", "tests/ünïcode_test.py"]}, "routine"),
+    ({"kind": "workspace_patch", "files": ["docs/a\u2028b.md"]}, "routine"),  # a separator, not a control
+    ({"kind": "workspace_patch", "files": ["docs/a\x7fb.md"]}, "elevated"),
+    ({"kind": "workspace_patch", "files": ['docs/"quoted".md']}, "elevated"),
+    ({"kind": "workspace_patch", "files": ["docs/back\\slash.md"]}, "elevated"),
+]
+_CAREFUL_APPROVERS = [
+    [{"identity": "zoë", "role": "owner"}, {"identity": "zoa", "role": "owner"}],
+    [{"identity": "zoé", "role": "Ownér"}],
+    [{"identity": 'q"uote', "role": "owner"}, {"identity": "back\\slash", "role": "approver"}],
+]
+
+
+@pytest.mark.parametrize(("proposal", "expected"), _CAREFUL_PROPOSALS)
+def test_escaped_and_unicode_proposals_classify_alike(
+    constitution: _Recorded, opa: Any, proposal: dict, expected: str
+) -> None:
+    _agree(constitution, opa, lambda c: c.classify(proposal))
+    assert constitution.classify(proposal) == expected
+
+
+@pytest.mark.parametrize("approvers", _CAREFUL_APPROVERS)
+def test_escaped_and_unicode_approvals_alike(constitution: _Recorded, opa: Any, approvers: list) -> None:
+    _agree(constitution, opa, lambda c: c.check_approval("standard", "agent:forge", approvers))
+
+
+# The one difference left: Go's `strings.ToLower` maps U+0130 (İ) to ASCII `i`, rego-cpp's `lower` does not,
+# and NFKC keeps it. OPA then reads "İnfra/" as "infra/" (elevated) where regopy does not; on a case-sensitive
+# checkout "İnfra/" is not the `infra/` directory, so regopy's answer is the one that matches the files.
+@pytest.mark.xfail(strict=True, reason="U+0130 lowercases to ASCII only in Go (see comment)")
+def test_dotted_capital_i_is_lowercased_only_by_opa(constitution: _Recorded, opa: Any) -> None:
+    _agree(constitution, opa, lambda c: c.classify({"kind": "workspace_patch", "files": ["\u0130nfra/main.tf"]}))
+
+
 # --- generated inputs ----------------------------------------------------------------------------------------
 
-# Path segments that hit every clause of classify.rego (prefixes, nested prefixes, secret-ish fragments, build
-# files, routine docs/tests, `..`, case variants) plus free text, some of it non-ASCII (for `lower`).
+# Free text is any Unicode (controls, quotes, backslashes, compatibility forms included) except U+0130, the
+# one character the engines lowercase differently (pinned above). Path segments that hit every clause of classify.rego (prefixes, nested prefixes, secret-ish fragments, build
+# files, routine docs/tests, `..`, case variants) plus free text.
+_ANY_CHAR = st.characters(exclude_categories=("Cs",), exclude_characters="\u0130")
 _SEGMENTS = st.one_of(
     st.sampled_from([
         "docs", "tests", "src", "a", ".github", "workflows", "infra", "Infra", "deploy", "deployment", "terraform",
@@ -179,7 +234,8 @@ _SEGMENTS = st.one_of(
         "kubeconfig", ".npmrc", ".pypirc", ".netrc", "policy.rego", "X.REGO", "armory.yaml", "Dockerfile",
         "dockerfile", "docker-compose.yml", "Makefile", "pyproject.toml", "langgraph.json",
     ]),
-    st.text(alphabet="abcdefghijDMRS._-éÉİßК", min_size=1, max_size=12),
+    st.text(alphabet="abcdefghijDMRS._-", min_size=1, max_size=12),
+    st.text(_ANY_CHAR, min_size=1, max_size=8),
 )
 _PATH = st.one_of(
     st.lists(_SEGMENTS, min_size=1, max_size=4).map("/".join),
@@ -203,9 +259,11 @@ _TARGETS = st.one_of(
     st.sampled_from([
         "workspace", "production", "ontology", "repo:main", "env:prod", "repo:reproducer", "PROD", "prod2",
         "infra-east", "infrastructure", "secret", "secrets", "vault/secrets/x", "constitution", "the_constitution",
-        "préprod", "", 5, None, ["prod"],
+        "", 5, None, ["prod"],
     ]),
-    st.text(alphabet="abcdefprodinfrasecretsconstitution:-_/ .É", max_size=20),
+    st.text(alphabet="abcdefprodinfrasecretsconstitution:-_/ .", max_size=20),
+    st.lists(st.sampled_from(["prod", "infra", "secret", ":", " ", "/"]) | st.text(_ANY_CHAR, max_size=3),
+             max_size=6).map("".join),
 )
 _RISKS = st.sampled_from([
     "low", "none", "routine", "medium", "moderate", "standard", "high", "elevated", "critical", "restricted",
@@ -220,7 +278,7 @@ _CEILINGS = st.sampled_from([*APPROVAL_CLASSES, "root", "", "Standard"])
 _PRINCIPAL_KINDS = st.sampled_from(["agent", "human", "robot", "", "Human"])
 
 _IDENTITIES = st.sampled_from(["alice", "bob", "carol", "dave", "agent:forge", "agent:sentinel", "user:zed",
-                               "h", "x", "y", "Agent:forge", ""])
+                               "h", "x", "y", "Agent:forge", "", "zoë", 'q"t', "b\\s", "t\tab"])
 _ROLES = st.sampled_from(["approver", "owner", "maintainer", "security", "reviewer", "operator", "agent", "",
                           "Owner"])
 _APPROVER = st.one_of(

@@ -66,8 +66,11 @@ agent_identities contains approver_id(a) if {
 	"agent" in approver_role_set(a)
 }
 
+# `is_object` first: object.get on a non-object entry is a type error, which OPA with strict built-in errors
+# raises instead of treating as undefined.
 agent_identities contains approver_id(a) if {
 	some a in approvers
+	is_object(a)
 	object.get(a, "principal_kind", "human") != "human"
 }
 

@@ -60,6 +60,12 @@ routine_path(f) if endswith(lower(f), ".rst")
 # Unsafe path text (absolute, parent escapes) is treated as elevated.
 elevated_path(f) if startswith(f, "/")
 
+# Text no path or target name should hold (control characters, double quotes, backslashes) is not judged
+# further: it is elevated. An engine that sees such characters as their JSON escapes matches the backslash.
+unusual_text(s) if regex.match(`[[:cntrl:]"\\]`, s)
+
+elevated_path(f) if unusual_text(f)
+
 elevated_path(f) if contains(f, "..")
 
 docs_tests_only if {
@@ -102,6 +108,11 @@ class_ranks contains 2 if {
 }
 
 # A target naming production, infra, secrets or the constitution (as a word, e.g. `env:prod`).
+class_ranks contains 2 if {
+	is_string(proposal.target)
+	unusual_text(proposal.target)
+}
+
 class_ranks contains 2 if regex.match(`(^|[^a-z0-9])(prod|production|infra|infrastructure|secrets?|constitution)([^a-z0-9]|$)`, target)
 
 class_ranks contains risk_rank[lower(proposal.risk)] if is_string(proposal.risk)
