@@ -106,16 +106,19 @@ def policy_input(proposal: Mapping[str, Any] | Any) -> dict[str, Any]:
     out: dict[str, Any] = {key: proposal[key] for key in _PROPOSAL_KEYS if key in proposal}
     files = out.get("files")
     if isinstance(files, list | tuple):
-        out["files"] = [_nfkc(_file_path(item)) for item in files]
+        out["files"] = [_fold(_file_path(item)) for item in files]
     if "target" in out:
-        out["target"] = _nfkc(out["target"])
+        out["target"] = _fold(out["target"])
     return out
 
 
-def _nfkc(value: Any) -> Any:
-    """Compatibility forms folded (fullwidth `ｉｎｆｒａ/`, the Kelvin sign in `K8s/`) so every engine's
-    `lower` sees the ASCII letters they stand for."""
-    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+_DOTTED_CAPITAL_I = {0x130: "I"}  # Go's `lower` maps U+0130 to ASCII `i`; rego-cpp's ASCII-only `lower` does not
+
+
+def _fold(value: Any) -> Any:
+    """Compatibility forms folded (fullwidth `ｉｎｆｒａ/`, the Kelvin sign in `K8s/`, `İnfra/`) so that every
+    engine's `lower` sees the ASCII letters they stand for (the stricter reading)."""
+    return unicodedata.normalize("NFKC", value).translate(_DOTTED_CAPITAL_I) if isinstance(value, str) else value
 
 
 class Constitution:

@@ -61,6 +61,7 @@ def test_classify_examples(constitution: Constitution, proposal: dict, expected:
         ('a"b', ["src/a.py"], "elevated"),
         ("\uff30\uff32\uff2f\uff24", ["src/a.py"], "elevated"),  # fullwidth PROD
         (None, ["\u212a8s/deploy.yaml"], "elevated"),  # Kelvin sign K
+        (None, ["\u0130nfra/main.tf"], "elevated"),  # dotted capital I
         (None, ["docs/x\n.md"], "elevated"),
         (None, ["docs/back\\slash.md"], "elevated"),
         (None, ["docs/café.md"], "routine"),

@@ -185,6 +185,7 @@ _CAREFUL_PROPOSALS = [  # (proposal, the class both engines must give)
     ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "C:\\work"}, "elevated"),
     ({"kind": "workspace_patch", "files": ["src/a.py"], "target": "\uff30\uff32\uff2f\uff24"}, "elevated"),  # ＰＲＯＤ
     ({"kind": "workspace_patch", "files": ["\u212a8s/deploy.yaml"]}, "elevated"),  # Kelvin sign K
+    ({"kind": "workspace_patch", "files": ["\u0130nfra/main.tf"]}, "elevated"),  # Go lowercases İ to i
     ({"kind": "workspace_patch", "files": ["docs/café.md", "tests/ünïcode_test.py"]}, "routine"),
     ({"kind": "workspace_patch", "files": ["docs/a\u2028b.md"]}, "routine"),  # a separator, not a control
     ({"kind": "workspace_patch", "files": ["docs/a\x7fb.md"]}, "elevated"),
@@ -211,20 +212,12 @@ def test_escaped_and_unicode_approvals_alike(constitution: _Recorded, opa: Any, 
     _agree(constitution, opa, lambda c: c.check_approval("standard", "agent:forge", approvers))
 
 
-# The one difference left: Go's `strings.ToLower` maps U+0130 (İ) to ASCII `i`, rego-cpp's `lower` does not,
-# and NFKC keeps it. OPA then reads "İnfra/" as "infra/" (elevated) where regopy does not; on a case-sensitive
-# checkout "İnfra/" is not the `infra/` directory, so regopy's answer is the one that matches the files.
-@pytest.mark.xfail(strict=True, reason="U+0130 lowercases to ASCII only in Go (see comment)")
-def test_dotted_capital_i_is_lowercased_only_by_opa(constitution: _Recorded, opa: Any) -> None:
-    _agree(constitution, opa, lambda c: c.classify({"kind": "workspace_patch", "files": ["\u0130nfra/main.tf"]}))
-
-
 # --- generated inputs ----------------------------------------------------------------------------------------
 
-# Free text is any Unicode (controls, quotes, backslashes, compatibility forms included) except U+0130, the
-# one character the engines lowercase differently (pinned above). Path segments that hit every clause of classify.rego (prefixes, nested prefixes, secret-ish fragments, build
+# Free text is any Unicode (controls, quotes, backslashes, compatibility forms, U+0130 included).
+# Path segments that hit every clause of classify.rego (prefixes, nested prefixes, secret-ish fragments, build
 # files, routine docs/tests, `..`, case variants) plus free text.
-_ANY_CHAR = st.characters(exclude_categories=("Cs",), exclude_characters="\u0130")
+_ANY_CHAR = st.characters(exclude_categories=("Cs",))
 _SEGMENTS = st.one_of(
     st.sampled_from([
         "docs", "tests", "src", "a", ".github", "workflows", "infra", "Infra", "deploy", "deployment", "terraform",
