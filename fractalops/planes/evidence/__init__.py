@@ -20,7 +20,7 @@ from fractalops.planes.evidence.merkle import (
     verify_inclusion,
 )
 from fractalops.planes.evidence.public_urls import check_public_url, public_evidence_url
-from fractalops.planes.evidence.refs import ArtifactRef, EvidenceRef
+from fractalops.planes.evidence.refs import ArtifactRef, EvidenceRef, EvidenceRefs
 from fractalops.planes.evidence.verify import VerifyResult, verify_chronicle
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "open_chronicle",
     "chronicle_dir",
     "EvidenceRef",
+    "EvidenceRefs",
     "ArtifactRef",
     "ArtifactStore",
     "SignedCheckpoint",
