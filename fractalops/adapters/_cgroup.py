@@ -47,8 +47,23 @@ def cgroup_base() -> Path | None:
         except OSError:
             continue
         if usable:
+            _sweep_orphans(base)
             return base
     return None
+
+
+def _sweep_orphans(base: Path) -> None:
+    """Kill and remove run cgroups whose creating process is gone (a server that was SIGKILLed mid-run).
+
+    A run cgroup is named `run-<creator pid>-<id>`; while that pid lives, its runs are its own business.
+    """
+    for path in base.glob("run-*"):
+        try:
+            creator = int(path.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if creator != os.getpid() and not Path(f"/proc/{creator}").exists():
+            RunCgroup(path).remove()
 
 
 class RunCgroup:

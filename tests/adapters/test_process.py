@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
 import sys
 import threading
 import time
@@ -209,3 +210,26 @@ def test_the_program_keeps_its_pid_argv_and_exit_status_inside_the_cgroup(tmp_pa
     pid, _ppid, rest = result.stdout.split(" ", 2)
     assert result.exit_code == 5 and "['a b', 'c']" in rest and "/fractalops/run-" in rest
     assert int(pid) > 0
+
+
+@needs_cgroup
+def test_runs_of_a_killed_server_are_swept_at_the_next_start(tmp_path: Path) -> None:
+    # A child process stands in for a server that was SIGKILLed in the middle of an adapter run.
+    marker = f"{time.time_ns() % 10**9}.25"
+    script = (
+        "import sys, subprocess\n"
+        "from fractalops.adapters._cgroup import RunCgroup\n"
+        "cgroup = RunCgroup.create()\n"
+        f"subprocess.Popen(cgroup.wrap(['setsid', 'sleep', '{marker}']), start_new_session=True, "
+        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(cgroup.path, flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True)
+    orphan = Path(done.stdout.strip())
+    deadline = time.monotonic() + 5
+    while not _alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert orphan.is_dir() and _alive_with(marker)  # the "server" is gone, its run is not
+    cgroup_base.cache_clear()
+    assert cgroup_base() == orphan.parent  # the next start sweeps it
+    assert _alive_with(marker) == [] and not orphan.exists()
