@@ -53,7 +53,8 @@ def cgroup_base() -> Path | None:
 
 
 def _sweep_orphans(base: Path) -> None:
-    """Kill and remove run cgroups whose creating process is gone (a server that was SIGKILLed mid-run).
+    """Kill and remove run cgroups whose creating process is gone (a server that was SIGKILLed mid-run);
+    runs once per process, with the first adapter run.
 
     A run cgroup is named `run-<creator pid>-<id>`; while that pid lives, its runs are its own business.
     """
