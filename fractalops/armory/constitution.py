@@ -13,8 +13,8 @@ output one of the class names. Rules: kinds `constitution_change`, `secret_rotat
 restricted; `infra_change`, `deploy`, `dependency_change` → elevated; files under `.github/`, `infra/`,
 `deploy/`, CI/build files, secret-ish names, `*.rego`, `armory.yaml` or `fractalops/armory/`, absolute or
 `..` paths, paths or targets holding a control character, `"` or `\\`, or a target naming
-prod/infra/secrets/constitution as a word → at least elevated (target and paths are NFKC-folded first); `workspace_patch`/`docs_patch`
-touching only docs/tests/markdown → routine; everything else (`workspace_patch`, `ontology_mapping`, …)
+prod/infra/secrets/constitution as a word → at least elevated (target and paths are NFKC-folded first);
+`workspace_patch`/`docs_patch` touching only docs/tests/markdown → routine; everything else (`workspace_patch`, `ontology_mapping`, …)
 → standard. `risk` (low/medium/high/critical or a class name) only ever raises; unknown risk → elevated.
 
 `author_decision` — input ``{"proposal": {...}, "author": {"ceiling": <class>, "principal_kind":

@@ -107,12 +107,13 @@ class_ranks contains 2 if {
 	count(files) != count(raw_files)
 }
 
-# A target naming production, infra, secrets or the constitution (as a word, e.g. `env:prod`).
+# A target holding a control character, `"` or `\` (see `unusual_text`).
 class_ranks contains 2 if {
 	is_string(proposal.target)
 	unusual_text(proposal.target)
 }
 
+# A target naming production, infra, secrets or the constitution (as a word, e.g. `env:prod`).
 class_ranks contains 2 if regex.match(`(^|[^a-z0-9])(prod|production|infra|infrastructure|secrets?|constitution)([^a-z0-9]|$)`, target)
 
 class_ranks contains risk_rank[lower(proposal.risk)] if is_string(proposal.risk)

@@ -86,9 +86,10 @@ def canonical_json_joined(values: Sequence[Any], *, what: str = "entry") -> tupl
     The batch form of `canonical_json_many` for writers that frame the bodies themselves: on the common
     domain the buffer is orjson's one output, not copied or split.
     """
-    if values and (out := _orjson_batch(values)) is not None and is_plain(values):
+    out = _orjson_batch(values) if values else None
+    if out is not None and is_plain(values):
         return memoryview(out)[1:-1], _SPLIT  # the list's brackets
-    return b"\n".join(canonical_json_many(values, what=what)), b"\n"
+    return b"\n".join(_bodies(values, out, what)), b"\n"
 
 
 def canonical_json_many(values: Sequence[Any], *, what: str = "entry") -> list[bytes]:
@@ -96,10 +97,14 @@ def canonical_json_many(values: Sequence[Any], *, what: str = "entry") -> list[b
 
     Errors are the reference encoder's, naming the failing value as `{what} #<position>`.
     """
+    return _bodies(values, _orjson_batch(values) if values else None, what)
+
+
+def _bodies(values: Sequence[Any], out: bytes | None, what: str) -> list[bytes]:
+    """`canonical_json_many` given orjson's batch output for `values` (None when it refused them)."""
     count = len(values)
     if count == 0:
         return []
-    out = _orjson_batch(values)
     bodies = out.split(_SPLIT) if out is not None else []
     if len(bodies) != count:  # orjson refused, or an orjson.Fragment value added a raw newline
         return [canonical_json(v, what=f"{what} #{i}") for i, v in enumerate(values)]

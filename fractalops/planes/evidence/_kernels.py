@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "COMPILED",
+    "HASH_SIZE",
     "IMPLEMENTATION",
     "PYTHON",
     "Kernels",

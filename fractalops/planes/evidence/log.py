@@ -38,6 +38,7 @@ from fractalops.planes.evidence.verify import VerifyResult, verify_chronicle
 
 __all__ = ["ChronicleLog"]
 
+
 class ChronicleLog:
     """One named Merkle log under a Chronicle root directory."""
 

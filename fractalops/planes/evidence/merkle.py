@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from fractalops.planes.evidence._kernels import leaf_hashes, node_level
+from fractalops.planes.evidence._kernels import HASH_SIZE, leaf_hashes, node_level
 
 __all__ = [
     "EMPTY_ROOT",
@@ -24,7 +24,6 @@ __all__ = [
     "verify_inclusion",
 ]
 
-HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 """MTH({}) = SHA-256 of the empty string (RFC 6962 §2.1)."""
 
