@@ -152,17 +152,18 @@ def test_flood_keeps_tail_events_and_final_message(tmp_path: Path) -> None:
     assert len(result.events) <= 10_000 + 1 + 64
 
 
-def _alive_with(marker: str) -> list[int]:
-    """Live pids whose command line holds `marker`."""
+def _alive_with(marker: str, cmdline: bytes | None = None) -> list[int]:
+    """Live pids whose command line holds `marker` (or is exactly `cmdline`, NUL-separated, when given)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                found_cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
                 state = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
             except OSError:
                 continue
-            if marker.encode() in cmdline and state != b"Z":
+            matches = found_cmdline == cmdline if cmdline is not None else marker.encode() in found_cmdline
+            if matches and state != b"Z":
                 found.append(int(entry))
     return found
 
@@ -226,10 +227,13 @@ def test_runs_of_a_killed_server_are_swept_at_the_next_start(tmp_path: Path) -> 
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True)
     orphan = Path(done.stdout.strip())
+    # Wait for the exec'd sleep itself: until then the marker is also in `setsid`'s argv, and a process in the
+    # middle of exec shows an empty cmdline, so a plain marker search can see the run vanish for a moment.
+    sleeping = f"sleep\0{marker}\0".encode()
     deadline = time.monotonic() + 5
-    while not _alive_with(marker) and time.monotonic() < deadline:
+    while not _alive_with(marker, cmdline=sleeping) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert orphan.is_dir() and _alive_with(marker)  # the "server" is gone, its run is not
+    assert orphan.is_dir() and _alive_with(marker, cmdline=sleeping)  # the "server" is gone, its run is not
     cgroup_base.cache_clear()
     assert cgroup_base() == orphan.parent  # the next start sweeps it
     assert _alive_with(marker) == [] and not orphan.exists()
