@@ -17,9 +17,9 @@ from langgraph.types import interrupt
 
 from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
-from fractalops.agents._resources import squad_resources
 from fractalops.planes.proposals import ProposalStatus, apply_workspace_patch
 from fractalops.planes.proposals.review import build_review_request
+from fractalops.runtime.resources import squad_resources
 
 __all__ = ["build_bare", "graph"]
 

@@ -21,7 +21,7 @@ from langgraph_sdk import get_sync_client  # noqa: E402
 
 from benchmarks._ratio import report_ratio  # noqa: E402
 from benchmarks.squad_overhead import _repo  # noqa: E402
-from fractalops.portal.devserver import PROJECT_CONFIG, DevServer, free_port  # noqa: E402
+from fractalops.cli.devserver import PROJECT_CONFIG, DevServer, free_port  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
 KEY = "bench-key"

@@ -25,6 +25,8 @@ __all__ = [
     "AmbiguousNameError",
     "UnmappedTermError",
     "AdapterTimeoutError",
+    "CatalogError",
+    "IllegalPhaseError",
 ]
 
 
@@ -143,3 +145,7 @@ class AdapterTimeoutError(AdapterError):
 
 class CatalogError(FractalOpsError):
     """The DataHub catalog output is malformed, or a DataHub GMS refused or could not be reached."""
+
+
+class IllegalPhaseError(FractalOpsError):
+    """A squad node set a phase its transitions do not allow (a bug in that node, never a user error)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fractalops.agents import _resources
+from fractalops.runtime import resources as _resources
 
 
 def make_git_repo(path: Path, files: dict[str, str] | None = None) -> Path:

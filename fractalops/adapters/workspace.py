@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from fractalops import _git
+from fractalops import git_runner as _git
 from fractalops.errors import AdapterError, ConfigError
 
 __all__ = ["Workspace", "WorkspaceMode", "WORKSPACE_MODES", "isolated_workspace"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.hud import AgentHUD
+from fractalops.runtime import AgentContext, AgentResult, AgentSpec
 
 __all__ = ["advice_spec"]
 

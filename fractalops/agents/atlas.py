@@ -6,9 +6,17 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 
-from fractalops.agents._input import intent_from_input, validate_run_input
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.hud import AgentHUD, new_summary
+from fractalops.runtime import (
+    AgentContext,
+    AgentResult,
+    AgentSpec,
+    Phase,
+    Route,
+    RunOptions,
+    intent_from_input,
+    validate_run_input,
+)
 
 __all__ = ["SPEC"]
 
@@ -20,9 +28,20 @@ def _unanswered_human_text(state: dict[str, Any]) -> str:
     return ""
 
 
-def intake(state: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
+def thread_options(state: dict[str, Any], options: RunOptions) -> dict[str, Any]:
+    """The packs and bindings the thread runs with: those this launch names (validated), else the thread's own."""
+    from fractalops.agents.registry import check_agent_names, resolve_packs  # the registry imports atlas
+
+    packs = resolve_packs(options.packs) if options.packs is not None else list(state.get("packs") or [])
+    bindings = options.bindings if options.bindings is not None else dict(state.get("bindings") or {})
+    check_agent_names(bindings, where="run option bindings")
+    return {"packs": packs, "bindings": bindings}
+
+
+def intake(state: dict[str, Any], ctx: AgentContext, options: RunOptions) -> dict[str, Any]:
     """Consume the run input: validate it, move `changes` out of state into the payload store, set continuity."""
     validate_run_input({k: state[k] for k in ("intent", "workspace", "changes") if k in state})
+    kept = thread_options(state, options)
     previous = state.get("summary")
     structured = (state.get("intent") or "").strip()
     intent = structured or _unanswered_human_text(state) or (previous or {}).get("intent", "")
@@ -31,12 +50,14 @@ def intake(state: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
     summary = dict(previous) if previous else dict(new_summary(intent))
     summary.update(
         intent=intent[:400],
-        route="change" if changes_ref else "observe",
+        route=Route.CHANGE if changes_ref else Route.OBSERVE,
         runs=int(summary.get("runs", 0)) + 1,
         launch_contract="pending",
         blocked_on=[],
         proposals_pending=0,
         proof={},
+        outcome="",
+        bindings_note="",
     )
     # A structured launch joins the thread's chat too, so chat clients (Agent Chat UI) show what was asked.
     asked = structured and structured != _unanswered_human_text(state).strip()
@@ -49,17 +70,17 @@ def intake(state: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
         "changes": [],
         "changes_ref": changes_ref,
         "route": summary["route"],
-        "phase": "launch",
+        "phase": Phase.LAUNCH,
         "proposal_ids": [],
         "gate_note": "",
         "blocked": {},
         "workspace": state.get("workspace") or "",
-        "packs": ctx.configurable.get("packs_resolved", []),
+        **kept,
     }
 
 
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
-    packs = ctx.configurable.get("packs_resolved", [])
+    packs = ctx.packs
     pack_text = f"; packs {', '.join(packs)}" if packs else ""
     return AgentResult(signal=f"routed `{hud.route}` ({hud.continuity}){pack_text}")
 

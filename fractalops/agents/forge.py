@@ -10,27 +10,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fractalops._git import git
 from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
 from fractalops.adapters.workspace import isolated_workspace
 from fractalops.adapters.write_changes import check_change_path
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.errors import AccessBlockedError, AdapterTimeoutError
+from fractalops.git_runner import git
 from fractalops.hud import AgentHUD
+from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase, Route
 
 __all__ = ["SPEC"]
 
 
 def _observe(ctx: AgentContext) -> AgentResult:
     if not ctx.workspace:
-        return AgentResult(signal="observed: no workspace given, nothing to build", state={"phase": "prove"})
+        return AgentResult(signal="observed: no workspace given, nothing to build",
+                           summary={"outcome": "observed only: no workspace was given, so nothing was built or changed"},
+                           state={"phase": Phase.LINEAGE})
     head = git(Path(ctx.workspace), "rev-parse", "--short", "HEAD", check=False)
     files = git(Path(ctx.workspace), "ls-files", check=False)
     count = len(files.stdout.splitlines())
     ctx.emit("observed", f"workspace at {head.stdout.strip()} tracks {count} files", head=head.stdout.strip(), files=count)
     return AgentResult(signal=f"observed {count} tracked files at {head.stdout.strip()}; no change requested",
-                       state={"phase": "prove"})
+                       summary={"outcome": f"observed the workspace read-only ({count} tracked files at "
+                                           f"{head.stdout.strip()}); nothing was changed"},
+                       state={"phase": Phase.LINEAGE})
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,7 @@ def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> _Built:
 
 
 def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, str]]) -> _Built:
-    bindings = ctx.configurable.get("bindings") or {}
-    asset = ctx.resources.armory().bind("forge", bindings.get("forge"))
+    asset = ctx.resources.armory().bind("forge", ctx.binding("forge"))
     if asset.kind == "native":
         return _build_native(ctx, changes)
     task = AdapterTask(intent=hud.intent, thread_id=ctx.thread_id, agent="forge", changes=tuple(changes),
@@ -72,24 +75,29 @@ def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, 
 
 
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
-    if hud.route != "change":
+    if hud.route != Route.CHANGE:
         return _observe(ctx)
     changes = ctx.resources.get_payload(ctx.changes_ref) if ctx.changes_ref else []
     try:
         built = _build_with_asset(ctx, hud, changes)
     except AdapterTimeoutError as exc:
-        return AgentResult(signal=f"build failed: {exc}", summary={"last_feedback": str(exc)[:200]},
-                           state={"phase": "prove"})
+        return AgentResult(signal=f"build failed: {exc}",
+                           summary={"last_feedback": str(exc)[:200],
+                                    "outcome": f"the build failed ({str(exc)[:120]}); nothing was applied, "
+                                               "launch again on this thread to retry"},
+                           state={"phase": Phase.LINEAGE})
     except AccessBlockedError as exc:
         return AgentResult(
             signal=f"blocked: {exc}",
-            summary={"route": "access_recovery", "blocked_on": exc.missing, "launch_contract": f"blocked: {exc}"},
-            state={"route": "access_recovery", "blocked": {"at": "forge", "reason": str(exc), "missing": exc.missing}},
+            summary={"route": Route.ACCESS_RECOVERY, "blocked_on": exc.missing, "launch_contract": f"blocked: {exc}"},
+            state={"route": Route.ACCESS_RECOVERY, "phase": Phase.BLOCKED,
+                   "blocked": {"at": "forge", "reason": str(exc), "missing": exc.missing}},
         )
     said = f" — {built.final_message[:120]}" if built.final_message else ""
     if not built.diff.strip():
         return AgentResult(signal=f"built nothing: the workspace diff is empty, no proposal{said}",
-                           state={"phase": "prove"})
+                           summary={"outcome": "nothing to build: the workspace diff is empty, so no proposal was made"},
+                           state={"phase": Phase.LINEAGE})
     proposal = ctx.resources.proposals.create(
         thread_id=ctx.thread_id,
         author_agent="forge",
@@ -104,7 +112,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
              proposal_id=proposal.id)
     return AgentResult(
         signal=f"proposed {proposal.id} ({len(built.files)} file(s)){said}",
-        state={"proposal_ids": [*ctx.proposal_ids, proposal.id], "phase": "semantics"},
+        state={"proposal_ids": [*ctx.proposal_ids, proposal.id], "phase": Phase.IDENTIFY},
     )
 
 

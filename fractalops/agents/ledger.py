@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from fractalops.agents.ontos import applied_proposals
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.errors import FractalOpsError
 from fractalops.hud import PROOF_PLANES, AgentHUD
 from fractalops.planes.proof import ProofVerdict, check_proof
 from fractalops.planes.proposals import Proposal, ProposalStatus
+from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase
 
 __all__ = ["SPEC", "thread_proof"]
 
@@ -74,7 +74,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     applied = applied_proposals(ctx)
     if not applied:
         return AgentResult(signal="nothing applied on this thread, so nothing to prove: proof path open",
-                           summary={"proof": {}})
+                           summary={"proof": {}}, state={"phase": Phase.REPORT})
     answered: list[Proposal] = []
     for p in applied:
         try:
@@ -93,8 +93,13 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         answered.append(p.model_copy(update={"evidence": ok_refs}))
     proof = thread_proof(ctx, answered)
     closed = len(proof) == len(PROOF_PLANES)
+    summary: dict[str, Any] = {"proof": proof}
+    if this_run := [p.id for p in applied if p.id in ctx.proposal_ids]:
+        missing = [plane for plane in PROOF_PLANES if plane not in proof]
+        summary["outcome"] = (f"applied {', '.join(this_run)} and proven: graph, warehouse and Chronicle hold its records"
+                              if closed else f"applied {', '.join(this_run)}; proof still open, missing {', '.join(missing)}")
     return AgentResult(signal=f"proof path {'closed' if closed else 'open'} for {len(applied)} applied proposal(s)",
-                       summary={"proof": proof})
+                       summary=summary, state={"phase": Phase.REPORT})
 
 
 SPEC = AgentSpec(name="ledger", pack="core", role="proof: warehouse facts, Chronicle evidence, closure", run=run)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.hud import AgentHUD
+from fractalops.runtime import AgentContext, AgentResult, AgentSpec
 
 __all__ = ["SPEC"]
 

@@ -1,20 +1,20 @@
-"""ontos — semantics: gives every applied proposal its global semantic identity and PROV-O lineage.
+"""ontos — semantics, as two jobs.
 
-Before the gate it only marks the batch as awaiting identity; after relay it records proposal -> change ->
-applied commit in the semantic graph (SHACL-validated before anything is written) and keeps the IRI on the
-proposal, where ledger picks it up for the proof path.
+`ontos_identity` (before the gate) marks the batch as awaiting semantic identity; `ontos_lineage` (after relay)
+records proposal -> change -> applied commit in the semantic graph (SHACL-validated before anything is written)
+and keeps the IRI on the proposal, where ledger picks it up for the proof path.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.errors import FractalOpsError
 from fractalops.hud import AgentHUD
 from fractalops.planes.proposals import ProposalStatus
+from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase
 
-__all__ = ["SPEC", "applied_proposals"]
+__all__ = ["IDENTITY_SPEC", "LINEAGE_SPEC", "applied_proposals"]
 
 _APPLIED = (ProposalStatus.APPLIED, ProposalStatus.VISIBLE, ProposalStatus.EVIDENCED)
 
@@ -25,7 +25,7 @@ def applied_proposals(ctx: AgentContext) -> list:
     return [p for p in ctx.resources.proposals.list(thread_id=ctx.thread_id) if p.status in _APPLIED and p.executed]
 
 
-def _record_lineage(ctx: AgentContext) -> AgentResult:
+def record_lineage(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     recorded, failed = [], []
     for p in applied_proposals(ctx):
         if p.evidence.get("graph"):
@@ -45,14 +45,16 @@ def _record_lineage(ctx: AgentContext) -> AgentResult:
         ctx.emit("semantic_identity", f"{p.id} -> {iri}", proposal_id=p.id, iri=iri)
         recorded.append(p.id)
     text = f"semantic identity for {len(recorded)} applied proposal(s)" + (f", {len(failed)} failed" if failed else "")
-    return AgentResult(signal=text, state={"phase": "prove"})
+    return AgentResult(signal=text, state={"phase": Phase.PROVE})
 
 
-def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
-    if ctx.phase == "semantics":
-        ctx.emit("semantics", f"{len(ctx.proposal_ids)} proposal(s) get their semantic identity once applied")
-        return AgentResult(signal="proposals queued for semantic identity", state={"phase": "classify"})
-    return _record_lineage(ctx)
+def queue_identity(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
+    ctx.emit("semantics", f"{len(ctx.proposal_ids)} proposal(s) get their semantic identity once applied")
+    return AgentResult(signal="proposals queued for semantic identity", state={"phase": Phase.CLASSIFY})
 
 
-SPEC = AgentSpec(name="ontos", pack="core", role="semantics: global ontology ids, SHACL, graph lineage", run=run)
+IDENTITY_SPEC = AgentSpec(name="ontos_identity", agent="ontos", pack="core",
+                          role="semantics: queue new proposals for their global semantic identity", run=queue_identity)
+LINEAGE_SPEC = AgentSpec(name="ontos_lineage", agent="ontos", pack="core",
+                         role="semantics: global ontology ids, SHACL, graph lineage of applied proposals",
+                         run=record_lineage)

@@ -1,10 +1,14 @@
-"""Which agents exist: Core-8 plus the opt-in extension packs. Adding one is one file plus one line here."""
+"""Which jobs exist: the Core-8 squad's (some members do two), gate and access recovery, and the opt-in packs.
+
+Adding one is one file plus one line here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from fractalops.agents import (
+    access_recovery,
     aether,
     atlas,
     beacon,
@@ -12,6 +16,7 @@ from fractalops.agents import (
     compass,
     conductor,
     forge,
+    gate,
     ledger,
     mercury,
     ontos,
@@ -22,25 +27,32 @@ from fractalops.agents import (
     sentinel,
     signal,
 )
-from fractalops.agents.spec import AgentSpec
 from fractalops.errors import UnknownNameError
+from fractalops.runtime import AgentSpec
 
-__all__ = ["CORE_8", "PACKS", "AGENTS", "resolve_packs", "check_agent_names"]
+__all__ = ["CORE_8", "SQUAD_JOBS", "PACKS", "AGENTS", "resolve_packs", "check_agent_names"]
 
-CORE_8: tuple[AgentSpec, ...] = (
-    atlas.SPEC, mercury.SPEC, forge.SPEC, relay.SPEC, sentinel.SPEC, ontos.SPEC, ledger.SPEC, signal.SPEC,
+CORE_8 = ("atlas", "mercury", "forge", "relay", "sentinel", "ontos", "ledger", "signal")
+"""The squad's members, in the seed's order."""
+
+SQUAD_JOBS: tuple[AgentSpec, ...] = (
+    atlas.SPEC, sentinel.LAUNCH_SPEC, mercury.SPEC, forge.SPEC, ontos.IDENTITY_SPEC, sentinel.REVIEW_SPEC,
+    gate.SPEC, relay.SPEC, ontos.LINEAGE_SPEC, ledger.SPEC, signal.SPEC, access_recovery.SPEC,
 )
+"""Every node of the squad graph besides the packs, in flow order."""
+
 PACKS: dict[str, tuple[AgentSpec, ...]] = {
     "design": (aether.SPEC, prism.SPEC, quill.SPEC),
     "ia_pm": (cartographer.SPEC, conductor.SPEC),
     "qa_support": (compass.SPEC, beacon.SPEC),
-    "deep_lineage": (scribe.SPEC,),
+    "deep_lineage": (scribe.PACK_SPEC,),
 }
-AGENTS: dict[str, AgentSpec] = {spec.name: spec for spec in (*CORE_8, *(s for p in PACKS.values() for s in p))}
+AGENTS: tuple[str, ...] = (*CORE_8, *(s.member for p in PACKS.values() for s in p))
+"""Every agent a run may bind to an Armory asset."""
 
 
 def resolve_packs(names: Iterable[str] | str | None) -> list[str]:
-    """Validate `configurable.packs`; an unknown name is an error listing the valid packs."""
+    """Validate the `packs` run option; an unknown name is an error listing the valid packs."""
     if names is None:
         return []
     if isinstance(names, str):
@@ -48,7 +60,7 @@ def resolve_packs(names: Iterable[str] | str | None) -> list[str]:
     resolved: list[str] = []
     for name in names:
         if name not in PACKS:
-            raise UnknownNameError("pack", str(name), list(PACKS), where="configurable.packs")
+            raise UnknownNameError("pack", str(name), list(PACKS), where="run option packs")
         if name not in resolved:
             resolved.append(name)
     return resolved

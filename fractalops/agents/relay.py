@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.hud import AgentHUD
 from fractalops.planes.proposals import (
     ApplyOutcome,
@@ -14,6 +13,7 @@ from fractalops.planes.proposals import (
 )
 from fractalops.planes.proposals.workspace_patch import target_lock
 from fractalops.planes.semantics import TermMap
+from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase
 
 __all__ = ["SPEC"]
 
@@ -59,9 +59,9 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
             applied.append(pid)
     if back_to_review:
         return AgentResult(signal=f"{len(back_to_review)} proposal(s) stale, re-based and back to review",
-                           state={"phase": "review"})
+                           state={"phase": Phase.REVIEW})
     text = f"applied {', '.join(applied)}" if applied else "nothing approved to apply"
-    return AgentResult(signal=text, state={"phase": "applied"})
+    return AgentResult(signal=text, state={"phase": Phase.LINEAGE})
 
 
 SPEC = AgentSpec(name="relay", pack="core", role="publish and apply follow-up after approval", run=run)

@@ -1,63 +1,60 @@
-"""sentinel — the constitution gate.
+"""sentinel — the constitution gate, as two jobs.
 
-Two checkpoints in every run: the launch contract (assets bound, secret refs resolvable, workspace usable) before
-any work starts — a failure routes to `access_recovery` instead of failing the run — and the approval class plus
-authority ceiling of every new proposal before it reaches the gate. A proposal above its author's ceiling is
-refused and recorded, never downgraded; a routine proposal is approved by a recorded policy decision.
+`sentinel_launch` checks the launch contract (assets bound, secret refs resolvable) before any work starts; a
+failure routes to `access_recovery` instead of failing the run. `sentinel_review` assigns every new proposal its
+approval class and checks its author's authority ceiling before the gate: above the ceiling is refused and recorded,
+never downgraded; a routine proposal is approved by a recorded policy decision.
 """
 
 from __future__ import annotations
 
-from fractalops.agents.spec import AgentContext, AgentResult, AgentSpec
 from fractalops.armory.secrets import missing_secret_refs
-from fractalops.errors import ConfigError
 from fractalops.hud import AgentHUD
 from fractalops.planes.proposals import ApprovalClass, ApprovalRecord, ProposalStatus, utcnow
+from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase, Route
 
-__all__ = ["SPEC", "POLICY_IDENTITY", "check_launch_contract"]
+__all__ = ["LAUNCH_SPEC", "REVIEW_SPEC", "POLICY_IDENTITY", "check_launch_contract"]
 
 POLICY_IDENTITY = "policy:constitution"
 
 
 def check_launch_contract(ctx: AgentContext, agent: str = "forge") -> tuple[str, str, list[str]]:
     """(asset_id, kind, missing secret refs) for the asset `agent` is bound to in this run."""
-    bindings = ctx.configurable.get("bindings") or {}
-    if not isinstance(bindings, dict):
-        raise ConfigError("configurable.bindings must be an object of agent -> asset_id or role")
-    asset = ctx.resources.armory().bind(agent, bindings.get(agent))
+    asset = ctx.resources.armory().bind(agent, ctx.binding(agent))
     if not asset.secrets:
         return asset.asset_id, asset.kind, []
     return asset.asset_id, asset.kind, missing_secret_refs(asset, ctx.resources.secrets())
 
 
-def _check_launch(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
-    if hud.route != "change":
+def check_launch(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
+    if hud.route != Route.CHANGE:
         return AgentResult(signal="launch contract ok (read-only route)", summary={"launch_contract": "ok"},
-                           state={"phase": "build"})
+                           state={"phase": Phase.BUILD})
     asset_id, kind, missing = check_launch_contract(ctx)
     summary = {"launch_asset": asset_id, "launch_kind": kind}
     if missing:
         reason = f"asset {asset_id} needs secret(s) not in the backend: {', '.join(missing)}"
         return AgentResult(
             signal=f"blocked: {reason}",
-            summary={**summary, "launch_contract": f"blocked: {reason}", "route": "access_recovery", "blocked_on": missing},
-            state={"route": "access_recovery", "blocked": {"at": "sentinel", "reason": reason, "missing": missing}},
+            summary={**summary, "launch_contract": f"blocked: {reason}", "route": Route.ACCESS_RECOVERY,
+                     "blocked_on": missing},
+            state={"route": Route.ACCESS_RECOVERY, "phase": Phase.BLOCKED,
+                   "blocked": {"at": "sentinel", "reason": reason, "missing": missing}},
         )
     return AgentResult(signal=f"launch contract ok: forge on {asset_id} ({kind})",
-                       summary={**summary, "launch_contract": "ok"}, state={"phase": "build"})
+                       summary={**summary, "launch_contract": "ok"}, state={"phase": Phase.BUILD})
 
 
-def _review(proposal_ids: list[str], ctx: AgentContext) -> AgentResult:
+def review(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     store, constitution = ctx.resources.proposals, ctx.resources.constitution()
     armory = ctx.resources.armory()
-    bindings = ctx.configurable.get("bindings") or {}
     pending = refused = routine = 0
-    for pid in proposal_ids:
+    for pid in ctx.proposal_ids:
         p = store.get(pid)
         if p.status != ProposalStatus.PROPOSED:
             pending += p.status == ProposalStatus.IN_REVIEW
             continue
-        ceiling = armory.bind(p.author_agent, bindings.get(p.author_agent)).ceiling
+        ceiling = armory.bind(p.author_agent, ctx.binding(p.author_agent)).ceiling
         principal_kind = "agent" if p.principal.startswith("agent:") else "human"
         decision = constitution.check_author(p.model_dump(include={"kind", "target"}) | {"files": p.payload.get("files", [])},
                                              ceiling, principal_kind)
@@ -81,15 +78,11 @@ def _review(proposal_ids: list[str], ctx: AgentContext) -> AgentResult:
             pending += 1
     return AgentResult(
         signal=f"classified: {pending} for review, {routine} routine, {refused} refused",
-        state={"phase": "review"},
+        state={"phase": Phase.REVIEW},
     )
 
 
-def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
-    if ctx.phase == "launch":
-        return _check_launch(hud, ctx)
-    return _review(ctx.proposal_ids, ctx)
-
-
-SPEC = AgentSpec(name="sentinel", pack="core", role="constitution gate: launch contract, approval class, ceilings",
-                 run=run)
+LAUNCH_SPEC = AgentSpec(name="sentinel_launch", agent="sentinel", pack="core",
+                        role="launch contract: assets bound, secret refs resolvable", run=check_launch)
+REVIEW_SPEC = AgentSpec(name="sentinel_review", agent="sentinel", pack="core",
+                        role="approval class and authority ceiling of every new proposal", run=review)

@@ -1,12 +1,20 @@
 """The compiled Agent HUD: model, compact summary and compiler."""
 
-from fractalops.hud.compile import PROOF_PLANES, CompiledHUD, compile_hud, proof_is_closed
+from fractalops.hud.compile import (
+    DONE_PREFIX,
+    PROOF_PLANES,
+    CompiledHUD,
+    compile_hud,
+    outcome_of,
+    proof_is_closed,
+)
 from fractalops.hud.model import HUD_MAX_BYTES, AgentHUD, Continuity, HUDDiagnostics, Route
 from fractalops.hud.summary import ThreadSummary, new_summary, observe
 
 __all__ = [
     "AgentHUD",
     "CompiledHUD",
+    "DONE_PREFIX",
     "Continuity",
     "HUDDiagnostics",
     "HUD_MAX_BYTES",
@@ -16,5 +24,6 @@ __all__ = [
     "compile_hud",
     "new_summary",
     "observe",
+    "outcome_of",
     "proof_is_closed",
 ]

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from fractalops.hud.model import AgentHUD, HUDDiagnostics
 from fractalops.hud.summary import ThreadSummary
 
-__all__ = ["CompiledHUD", "compile_hud", "PROOF_PLANES", "proof_is_closed"]
+__all__ = ["CompiledHUD", "compile_hud", "PROOF_PLANES", "proof_is_closed", "outcome_of", "DONE_PREFIX"]
+
+DONE_PREFIX = "done: "
+"""How the launch action starts once a run has ended; what follows is the outcome sentence."""
 
 PROOF_PLANES = ("graph", "warehouse", "chronicle")
 """The three planes whose records together close the proof path (DataHub alone never does)."""
@@ -64,14 +67,21 @@ def _launch_action(summary: ThreadSummary) -> str:
     pending = int(summary.get("proposals_pending", 0))
     if pending:
         return f"gate: review {pending} pending proposal(s): approve, edit or reject"
+    if outcome := summary.get("outcome"):
+        return _cap(DONE_PREFIX + outcome, 240)
     asset = summary.get("launch_asset") or "native"
     if route == "observe":
         return _cap(f"atlas: observe the workspace read-only on {asset}", 240)
     if int(summary.get("proposals_applied", 0)):
         if proof_is_closed(summary.get("proof", {})):
-            return "done: the change is applied and proven; launch more work on this thread to resume it"
+            return DONE_PREFIX + "the change is applied and proven; launch more work on this thread to resume it"
         return "ledger: record warehouse fact and Chronicle evidence for the applied change"
     return _cap(f"forge: build the change on {asset} ({summary.get('launch_kind', 'native')}) and propose it", 240)
+
+
+def outcome_of(hud: AgentHUD) -> str:
+    """The outcome sentence of an ended run (empty while it runs or waits)."""
+    return hud.launch_action.removeprefix(DONE_PREFIX) if hud.launch_action.startswith(DONE_PREFIX) else ""
 
 
 def compile_hud(summary: ThreadSummary, *, resumed: bool) -> CompiledHUD:
@@ -97,5 +107,6 @@ def compile_hud(summary: ThreadSummary, *, resumed: bool) -> CompiledHUD:
         ),
         first_tool_family=summary.get("launch_kind", "native") or "native",
         launch_contract_status=summary.get("launch_contract", "pending") or "pending",
+        bindings_note=summary.get("bindings_note", "") or "",
     )
     return CompiledHUD(hud=hud, diagnostics=diagnostics)

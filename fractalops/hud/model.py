@@ -53,3 +53,5 @@ class HUDDiagnostics(BaseModel):
     """The family of the first tool the launch action uses (`native`, `workspace_cli`, `codex`, ...)."""
     launch_contract_status: str
     """`ok`, `blocked: <reason>`, or `pending` before sentinel has checked the launch contract."""
+    bindings_note: str = ""
+    """Set when a run named other agent bindings than the thread keeps (the thread's own stay in force)."""

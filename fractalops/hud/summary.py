@@ -30,6 +30,10 @@ class ThreadSummary(TypedDict, total=False):
     last_agent: str
     proof: dict[str, str]
     events_seen: int
+    outcome: str
+    """How the current run ended, as one sentence (empty while it runs); the HUD's launch action states it."""
+    bindings_note: str
+    """Set when a run named other bindings than the thread keeps (operator diagnostics)."""
 
 
 def new_summary(intent: str) -> ThreadSummary:
@@ -52,6 +56,8 @@ def new_summary(intent: str) -> ThreadSummary:
         last_agent="",
         proof={},
         events_seen=0,
+        outcome="",
+        bindings_note="",
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from fractalops.portal.cli import app
+from fractalops.cli.main import app
 
 
 def test_kinds_json() -> None:

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fractalops.armory.secrets import open_secret_backend
-from fractalops.portal.commands import armory as armory_cmd
-from fractalops.portal.commands import connectors as connectors_cmd
-from fractalops.portal.commands import secrets as secrets_cmd
+from fractalops.cli.commands import armory as armory_cmd
+from fractalops.cli.commands import connectors as connectors_cmd
+from fractalops.cli.commands import secrets as secrets_cmd
 
 from .conftest import asset
 
@@ -118,7 +118,7 @@ def test_reconcile_ssot_reports_drift_and_exit_codes(write_armory, monkeypatch: 
 
 
 def test_root_cli_mounts_the_groups(tmp_path: Path) -> None:
-    from fractalops.portal.cli import app
+    from fractalops.cli.main import app
 
     result = runner.invoke(app, ["secrets", "put", CODEX], input="sk-root-cli")
     assert result.exit_code == 0, result.output

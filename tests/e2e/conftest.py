@@ -11,7 +11,7 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
-from fractalops.portal.devserver import DevServer, free_port
+from fractalops.cli.devserver import DevServer, free_port
 
 KEYS = {
     "key-alice": {"identity": "alice", "roles": ["operator", "approver"]},

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from fractalops.cli.devserver import DevServer, _port_taken, free_port
 from fractalops.errors import ConfigError
-from fractalops.portal.devserver import DevServer, _port_taken, free_port
 from tests.conftest import make_git_repo
 from tests.e2e._chat_ui import (
     API_KEY_STORAGE,
@@ -218,12 +218,12 @@ def test_edit_the_diff_in_the_ui_then_approve_the_new_hash(ui_server, chat_ui, p
     _assert_clean(page)
 
 
-def test_chat_message_from_the_ui_gets_the_observe_reply(ui_server, chat_ui, page):
+def test_chat_message_from_the_ui_gets_a_sentence_saying_what_happened(ui_server, chat_ui, page):
     page.goto(chat_ui.url)
     page.get_by_placeholder("Type your message...").fill("how is the squad doing?")
     page.get_by_role("button", name="Send", exact=True).click()
 
-    reply = page.get_by_text(re.compile(r"^Route observe \(")).first
+    reply = page.get_by_text(re.compile(r"^Observed only: no workspace was given")).first
     reply.wait_for()
     thread = wait_until(lambda: (re.search(r"[?&]threadId=([0-9a-f-]{36})", page.url) or [None, None])[1],
                         10, "the UI to put the new thread id in its URL")
@@ -231,8 +231,8 @@ def test_chat_message_from_the_ui_gets_the_observe_reply(ui_server, chat_ui, pag
     assert [m["type"] for m in messages] == ["human", "ai"], messages
     assert messages[0]["content"] == [{"type": "text", "text": "how is the squad doing?"}]  # the UI sends blocks
     served = messages[1]["content"]
-    assert served.startswith("Route `observe`")
-    assert " ".join(reply.inner_text().split()) == " ".join(served.replace("`", "").split())
+    assert served == "Observed only: no workspace was given, so nothing was built or changed."
+    assert " ".join(reply.inner_text().split()) == served
     _assert_clean(page)
 
 

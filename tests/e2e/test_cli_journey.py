@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from fractalops.portal.cli import app
+from fractalops.cli.main import app
 from tests.conftest import make_git_repo
 from tests.e2e._journey import commits_for
 

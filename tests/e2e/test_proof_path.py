@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from fractalops.cli.main import app
 from fractalops.planes.evidence import EvidenceRef
 from fractalops.planes.semantics import open_semantics
 from fractalops.planes.warehouse import close_warehouse, open_warehouse
-from fractalops.portal.cli import app
 from tests.conftest import make_git_repo
 from tests.e2e._journey import decide, launch, request_of
 from tests.e2e.test_restart import own_server  # noqa: F401  (fixture)

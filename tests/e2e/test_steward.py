@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from fractalops.cli.main import app
 from fractalops.planes.steward import write_sample_project
-from fractalops.portal.cli import app
 
 pytestmark = pytest.mark.server
 

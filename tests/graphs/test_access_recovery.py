@@ -15,9 +15,9 @@ import yaml
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from fractalops.agents._resources import squad_resources
 from fractalops.armory.secrets import open_secret_backend
 from fractalops.graphs.squad import build_squad
+from fractalops.runtime.resources import squad_resources
 from tests.adapters.cli_agents.conftest import CANARY_KEY, WRONG_KEY, cli_agent_bin
 from tests.adapters.cli_agents.scripted_anthropic import AnthropicScript, start_scripted_anthropic
 

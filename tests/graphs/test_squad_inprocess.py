@@ -10,11 +10,11 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from fractalops.agents._resources import squad_resources
 from fractalops.errors import UnknownNameError
 from fractalops.graphs.squad import build_squad
 from fractalops.hud import compile_hud
 from fractalops.planes.proposals import ProposalStatus
+from fractalops.runtime.resources import squad_resources
 
 ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
 BOB = {"identity": "bob", "roles": ["approver"]}

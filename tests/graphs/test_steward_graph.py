@@ -7,11 +7,11 @@ import uuid
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from fractalops.agents._resources import squad_resources
 from fractalops.graphs.steward import build_steward
 from fractalops.planes.proposals import ProposalStatus
 from fractalops.planes.semantics import TermMap
 from fractalops.planes.steward import write_sample_project
+from fractalops.runtime.resources import squad_resources
 
 ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from fractalops import settings
 from fractalops.errors import CatalogError
-from fractalops.planes.semantics._store import atomic_write_text
+from fractalops.planes._atomic import atomic_write_text
 
 if TYPE_CHECKING:
     from fractalops.planes.steward.report import DatasetRecord, StewardReport

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from fractalops import _git
+from fractalops import git_runner as _git
 from fractalops.errors import ProposalError
 from fractalops.planes.proposals.model import Proposal
 

@@ -6,35 +6,15 @@ Not public API.
 from __future__ import annotations
 
 import fcntl
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from rdflib import Graph
 
+from fractalops.planes._atomic import atomic_write_text
+
 __all__ = ["atomic_write_text", "write_graph", "read_graph", "file_lock", "stamp"]
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` via a fsynced temp file and `os.replace` (all or nothing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def write_graph(path: Path, graph: Graph, fmt: str = "nt") -> None:

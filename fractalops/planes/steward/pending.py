@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-from fractalops.planes.semantics._store import atomic_write_text
+from fractalops.planes._atomic import atomic_write_text
 
 __all__ = ["pending_dir", "spool_rows", "ingest_pending"]
 

@@ -10,9 +10,9 @@ from typing import Any, Protocol
 
 from fractalops import settings
 from fractalops.errors import FractalOpsError, SemanticsError
+from fractalops.planes._atomic import atomic_write_text
 from fractalops.planes.catalog.datahub import write_mcps
 from fractalops.planes.catalog.gms import emit_to_gms, gms_url
-from fractalops.planes.semantics._store import atomic_write_text
 from fractalops.planes.semantics.graph import open_semantics, steward_graph_iri
 from fractalops.planes.semantics.validation import require_valid
 from fractalops.planes.steward.report import StewardReport

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from fractalops.cli.commands.evidence import app
 from fractalops.planes.evidence import ChronicleLog, verify_inclusion
-from fractalops.portal.commands.evidence import app
 
 runner = CliRunner()
 
@@ -82,7 +82,7 @@ def test_proof_json_verifies(log: ChronicleLog) -> None:
 
 
 def test_group_is_mounted_on_the_root_cli(log: ChronicleLog) -> None:
-    from fractalops.portal.cli import app as root
+    from fractalops.cli.main import app as root
 
     _seed(log)
     result = runner.invoke(root, ["evidence", "verify", "--json"])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from fractalops.cli.main import app
 from fractalops.planes.steward import write_sample_project
-from fractalops.portal.cli import app
 
 runner = CliRunner()
 
@@ -19,7 +19,7 @@ def test_steward_run_json_with_warehouse(tmp_path: Path) -> None:
     proj = write_sample_project(tmp_path / "proj", datasets=4)
     env = {**os.environ, "FRACTALOPS_DATA_DIR": str(tmp_path / "data")}
     env.pop("FRACTALOPS_CLICKHOUSE_URL", None)
-    out = subprocess.run([sys.executable, "-m", "fractalops.portal.cli", "steward", "run", str(proj), "--json"],
+    out = subprocess.run([sys.executable, "-m", "fractalops.cli.main", "steward", "run", str(proj), "--json"],
                          env=env, capture_output=True, text=True, timeout=240, check=True)
     doc = json.loads(out.stdout)
     assert doc["ok"] is True
@@ -83,7 +83,7 @@ def test_steward_run_when_another_process_owns_the_warehouse(tmp_path: Path) -> 
     try:
         env = {**os.environ, "FRACTALOPS_DATA_DIR": str(data)}
         env.pop("FRACTALOPS_CLICKHOUSE_URL", None)
-        out = subprocess.run([sys.executable, "-m", "fractalops.portal.cli", "steward", "run", str(proj), "--json"],
+        out = subprocess.run([sys.executable, "-m", "fractalops.cli.main", "steward", "run", str(proj), "--json"],
                              env=env, capture_output=True, text=True, timeout=240, check=True)
     finally:
         owner.close()

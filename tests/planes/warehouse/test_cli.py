@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fractalops.cli.main import app
 from fractalops.planes.warehouse import MIGRATIONS, TABLES, open_warehouse
-from fractalops.portal.cli import app
 
 runner = CliRunner()
 

@@ -84,7 +84,7 @@ def test_second_process_gets_an_error_naming_the_owner(tmp_path: Path, holder: s
 
 
 def test_cli_explains_the_server_owns_the_path(tmp_path: Path, holder: subprocess.Popen) -> None:
-    out = subprocess.run([PYTHON, "-m", "fractalops.portal.cli", "warehouse", "tables", "--json"],
+    out = subprocess.run([PYTHON, "-m", "fractalops.cli.main", "warehouse", "tables", "--json"],
                          env=subprocess_env(FRACTALOPS_DATA_DIR=str(tmp_path)), capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 1

@@ -1,0 +1,190 @@
+"""The portal `http.app` mounted into the LangGraph server: HUD, `harness-projection`, live events, proposals.
+
+Handlers are plain functions on purpose: Starlette runs them in its thread pool, so their SQLite reads never
+block the server's event loop. Auth is the server's (`"http": {"enable_custom_route_auth": true}`), so `request.user` is the API-key identity.
+HUD diagnostics are only served to operators; every route shows only threads the caller may see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sse_starlette.sse import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from fractalops.errors import FractalOpsError, ProposalError
+from fractalops.identity import Principal, principal_from_user
+from fractalops.planes.live import PROJECTION_NAME
+from fractalops.planes.proof import check_proof, proof_bundle
+from fractalops.runtime.resources import squad_resources
+
+__all__ = ["app"]
+
+_POLL_S = 0.25
+
+
+def _caller(request: Request) -> Principal:
+    user = request.scope.get("user")
+    scopes = getattr(request.scope.get("auth"), "scopes", None)
+    return principal_from_user(user, scopes) or Principal(identity="anonymous", roles=frozenset())
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _visible_projection(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    thread_id = request.path_params["thread_id"]
+    row = squad_resources().outbox.projection(thread_id)
+    caller = _caller(request)
+    if row is None or (not caller.sees_all_threads and row["owner"] != caller.identity):
+        return None, _error(404, f"no HUD for thread {thread_id}: unknown thread, no run launched yet, or not yours")
+    return dict(row), None
+
+
+def hud(request: Request) -> JSONResponse:
+    row, err = _visible_projection(request)
+    return err or JSONResponse(row["hud"])
+
+
+def hud_diagnostics(request: Request) -> JSONResponse:
+    if "operator" not in _caller(request).roles:
+        return _error(403, "HUD diagnostics are visible to operator identities only")
+    row, err = _visible_projection(request)
+    if err:
+        return err
+    return JSONResponse(squad_resources().outbox.diagnostics(row["thread_id"]) or {})
+
+
+def projection(request: Request) -> JSONResponse:
+    caller = _caller(request)
+    rows = squad_resources().outbox.projections(owner=None if caller.sees_all_threads else caller.identity)
+    return JSONResponse({"projection": PROJECTION_NAME, "threads": rows})
+
+
+def thread_projection(request: Request) -> JSONResponse:
+    row, err = _visible_projection(request)
+    return err or JSONResponse(row)
+
+
+def _visible_thread_ids(caller: Principal) -> set[str] | None:
+    if caller.sees_all_threads:
+        return None
+    return {r["thread_id"] for r in squad_resources().outbox.projections(owner=caller.identity)}
+
+
+async def live_events(request: Request) -> Any:
+    # portal_live_events after ?after=<id> as JSON, or as Server-Sent Events with Accept: text/event-stream.
+    thread_id = request.query_params.get("thread_id") or None
+    after = int(request.query_params.get("after", "0") or 0)
+    allowed = await asyncio.to_thread(_visible_thread_ids, _caller(request))
+    if thread_id and allowed is not None and thread_id not in allowed:
+        return _error(404, f"unknown thread {thread_id}")
+    outbox = (await asyncio.to_thread(squad_resources)).outbox
+
+    def visible(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in events if allowed is None or e["thread_id"] in allowed]
+
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        events = await asyncio.to_thread(outbox.events, thread_id=thread_id, after=after)
+        return JSONResponse({"events": visible(events)})
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        cursor = after
+        while not await request.is_disconnected():
+            events = await asyncio.to_thread(outbox.events, thread_id=thread_id, after=cursor)
+            for event in visible(events):
+                yield {"id": str(event["id"]), "event": event["kind"], "data": json.dumps(event)}
+            cursor = events[-1]["id"] if events else cursor
+            if not events:
+                await asyncio.sleep(_POLL_S)
+
+    return EventSourceResponse(stream())
+
+
+def proposals(request: Request) -> JSONResponse:
+    thread_id = request.query_params.get("thread_id") or None
+    allowed = _visible_thread_ids(_caller(request))
+    rows = squad_resources().proposals.list(thread_id=thread_id)
+    rows = [p for p in rows if allowed is None or p.thread_id in allowed]
+    return JSONResponse({"proposals": [json.loads(p.model_dump_json(exclude={"payload", "proposed"})) for p in rows]})
+
+
+def proposal(request: Request) -> JSONResponse:
+    try:
+        p = squad_resources().proposals.get(request.path_params["proposal_id"])
+    except ProposalError as exc:
+        return _error(404, str(exc))
+    allowed = _visible_thread_ids(_caller(request))
+    if allowed is not None and p.thread_id not in allowed:
+        return _error(404, f"unknown proposal {p.id}")
+    return JSONResponse(json.loads(p.model_dump_json()))
+
+
+def _thread_proof(thread_id: str, with_bundle: bool) -> dict[str, Any]:
+    resources = squad_resources()
+    applied = [p for p in resources.proposals.list(thread_id=thread_id) if p.executed is not None]
+    if not applied:
+        empty = {"ok": False, "ref": None, "reason": "no applied proposal on this thread"}
+        return {"closed": False, "graph": empty, "warehouse": empty, "chronicle": empty, "proposals": []}
+    planes = {"semantics": resources.semantics(), "warehouse": resources.warehouse(), "chronicle": resources.chronicle()}
+    verdicts = [{"proposal_id": p.id, **check_proof(p.evidence, proposal_id=p.id, **planes)} for p in applied]
+    result: dict[str, Any] = {**verdicts[-1], "closed": all(v["closed"] for v in verdicts), "proposals": verdicts}
+    result.pop("proposal_id")
+    if with_bundle:
+        result["bundle"] = proof_bundle(applied[-1].evidence, proposal_id=applied[-1].id, **planes)
+    return result
+
+
+def proof(request: Request) -> JSONResponse:
+    # Per-plane proof verdict for a thread; ?bundle=1 adds a bundle that `fractalops proof check` verifies offline.
+    thread_id = request.path_params["thread_id"]
+    allowed = _visible_thread_ids(_caller(request))
+    if allowed is not None and thread_id not in allowed:
+        return _error(404, f"unknown thread {thread_id}")
+    return JSONResponse(_thread_proof(thread_id, request.query_params.get("bundle") in {"1", "true"}))
+
+
+def warehouse_tables(request: Request) -> JSONResponse:
+    # Operators read the warehouse through the server, which is its single (chdb) writer.
+    if "operator" not in _caller(request).roles:
+        return _error(403, "warehouse reads are for operator identities")
+    wh = squad_resources().warehouse()
+    return JSONResponse({"ok": True, "backend": wh.backend, "location": wh.location, "database": wh.database,
+                         "schema_version": wh.schema_version(), "tables": wh.table_counts()})
+
+
+async def warehouse_query(request: Request) -> JSONResponse:
+    if "operator" not in _caller(request).roles:
+        return _error(403, "warehouse reads are for operator identities")
+    body = await request.json()
+    sql = body.get("sql") if isinstance(body, dict) else None
+    if not isinstance(sql, str) or not sql.strip():
+        return _error(422, 'send {"sql": "<read-only SQL>"}')
+    try:
+        rows = await asyncio.to_thread(lambda: squad_resources().warehouse().query(sql))
+    except FractalOpsError as exc:
+        return _error(400, str(exc))
+    return JSONResponse(json.loads(json.dumps({"rows": rows}, default=str)))
+
+
+app = Starlette(
+    routes=[
+        Route("/threads/{thread_id}/hud", hud),
+        Route("/threads/{thread_id}/hud/diagnostics", hud_diagnostics),
+        Route("/threads/{thread_id}/proof", proof),
+        Route("/projection", projection),
+        Route("/projection/{thread_id}", thread_projection),
+        Route("/live/events", live_events),
+        Route("/proposals", proposals),
+        Route("/proposals/{proposal_id}", proposal),
+        Route("/warehouse/tables", warehouse_tables),
+        Route("/warehouse/query", warehouse_query, methods=["POST"]),
+    ]
+)
