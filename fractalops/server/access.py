@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from fractalops.identity import ROLE_CLASSES, Principal
 
-__all__ = ["Access", "POLICY", "decide", "render_policy_table", "OWNER_KEY"]
+__all__ = ["Access", "POLICY", "decide", "refusal_message", "render_policy_table", "OWNER_KEY"]
 
 OWNER_KEY = "owner"
 """Metadata key holding the identity that created a thread or cron (set by the server, never by the caller)."""
@@ -90,6 +90,14 @@ def decide(principal: Principal, resource: str, action: str) -> Access:
     """The access `principal` has for `action` on `resource` (`no` for anything the table does not name)."""
     row = POLICY.get((resource, action))
     return row[principal.role_class] if row else Access.NO
+
+
+def refusal_message(principal: Principal, resource: str, action: str) -> str:
+    """Why `principal` is refused, naming who may (for a 403)."""
+    row = POLICY.get((resource, action)) or {}
+    allowed = [c for c in ROLE_CLASSES if row.get(c, Access.NO) is not Access.NO]
+    who = ", ".join(allowed) if allowed else "nobody (no rule for it)"
+    return f"{principal.identity} ({principal.role_class}) may not {action} {resource} on this server; allowed: {who}"
 
 
 def render_policy_table() -> str:

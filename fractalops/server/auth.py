@@ -26,7 +26,7 @@ from langgraph_sdk import Auth
 from fractalops.errors import ConfigError, FractalOpsError
 from fractalops.identity import Principal
 from fractalops.runtime import run_options, squad_resources, validate_run_input
-from fractalops.server.access import OWNER_KEY, Access, decide
+from fractalops.server.access import OWNER_KEY, Access, decide, refusal_message
 from fractalops.server.keys import presented_key, server_keys
 
 __all__ = ["auth", "CRON_FLOOR_ENV", "cron_interval_floor_s", "shortest_cron_interval_s"]
@@ -47,8 +47,7 @@ def _access(ctx: Auth.types.AuthContext, resource: str | None = None, action: st
     resource, action = resource or ctx.resource, action or ctx.action
     access = decide(principal, resource, action)
     if access is Access.NO:
-        raise _FORBIDDEN(status_code=403, detail=f"{principal.identity} ({principal.role_class}) may not {action} "
-                                                 f"{resource} on this server")
+        raise _FORBIDDEN(status_code=403, detail=refusal_message(principal, resource, action))
     return access
 
 

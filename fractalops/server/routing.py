@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fractalops.identity import Principal, principal_from_user
-from fractalops.server.access import Access, decide
+from fractalops.server.access import Access, decide, refusal_message
 
 __all__ = ["ROUTE_RESOURCES", "caller", "error", "refusal", "guarded_route"]
 
@@ -40,7 +40,7 @@ def refusal(request: Request, resource: str, action: str) -> JSONResponse | None
     """A 403 when the caller's role class has no access to `action` on `resource`, else None."""
     who = caller(request)
     if decide(who, resource, action) is Access.NO:
-        return error(403, f"{who.identity} ({who.role_class}) may not {action} {resource} on this server")
+        return error(403, refusal_message(who, resource, action))
     return None
 
 
