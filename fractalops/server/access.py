@@ -53,6 +53,7 @@ POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     ("assistants", "read"): _EVERYONE,
     ("assistants", "search"): _EVERYONE,
     ("crons", "create"): _OWNERS,
+    ("crons", "create_on_thread"): _OPERATORS,
     ("crons", "read"): _OWNERS,
     ("crons", "search"): _OWNERS,
     ("crons", "update"): _OWNERS,
@@ -72,8 +73,9 @@ POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     ("server_meta", "read"): _EVERYONE,
 }
 """(resource, action) -> role class -> access. `threads.create_run` also covers resuming a waiting thread (how a
-reviewer decides); binding an agent to an asset additionally needs one of the asset's `allowed_roles`; thread crons
-need `all` on crons (operators), others may only schedule crons that start a thread of their own."""
+reviewer decides); binding an agent to an asset additionally needs one of the asset's `allowed_roles`.
+`crons.create_on_thread` is a cron attached to an existing thread; everyone else's crons start a thread of their
+own on every run."""
 
 NOTES: dict[str, str] = {
     "threads": "owner stored on create; `if_exists` never returns another identity's thread",

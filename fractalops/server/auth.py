@@ -122,6 +122,9 @@ async def on_thread_create(ctx: Auth.types.AuthContext, value: dict[str, Any]) -
 async def on_run_create(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dict[str, str] | None:
     access = _access(ctx)
     await _check_run_request(_principal(ctx), value.get("kwargs") or {})
+    # A run that creates its thread (stateless, or `if_not_exists="create"`) gives it this run's metadata: the
+    # stamp makes the caller its owner, whatever owner the request claimed.
+    _stamp_owner(ctx, value)
     return _owner_filter(ctx, access)
 
 
@@ -183,9 +186,8 @@ async def _check_cron_payload(ctx: Auth.types.AuthContext, payload: Any) -> None
 @auth.on.crons.create
 async def on_cron_create(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dict[str, str] | None:
     access = _access(ctx)
-    if value.get("thread_id") is not None and access is not Access.ALL:
-        raise _FORBIDDEN(status_code=403, detail="only operators may attach a cron to an existing thread; "
-                                                 "omit thread_id and each run starts a thread of your own")
+    if value.get("thread_id") is not None:
+        _access(ctx, "crons", "create_on_thread")
     _check_schedule(value.get("schedule"))
     await _check_cron_payload(ctx, value.get("payload"))
     _stamp_owner(ctx, value)

@@ -7,7 +7,8 @@ before LangGraph's own CORS and private-network middleware and every response af
   `/openapi.json` and `/metrics` too (an operator setting). Everything else needs a valid key (401 otherwise) —
   LangGraph's auth handler then applies the access table.
 - The dev runtime's `/internal/*` and `/deploy*` routes (truncate every thread, dump raw state, run deploys) are
-  unreachable from outside the process: 404 for everyone.
+  unreachable from outside the process: 404 for everyone; so is the v2 event-streaming transport
+  (`/threads/{id}/stream/events`, `/threads/{id}/commands`, see `BLOCKED_SUFFIXES`).
 - CORS is off unless `FRACTALOPS_CORS_ORIGINS` lists origins (comma-separated, exact, e.g.
   `https://smith.langchain.com` for LangGraph Studio): the inner `*` headers are removed from every response, and
   only listed origins get CORS and private-network preflight answers.
@@ -23,7 +24,7 @@ from typing import Any
 from fractalops.errors import ConfigError
 from fractalops.server.keys import presented_key, server_keys
 
-__all__ = ["ServerSurface", "BLOCKED_PREFIXES", "OPENABLE_ROUTES", "CORS_ENV", "PUBLIC_ROUTES_ENV"]
+__all__ = ["ServerSurface", "BLOCKED_PREFIXES", "BLOCKED_SUFFIXES", "OPENABLE_ROUTES", "CORS_ENV", "PUBLIC_ROUTES_ENV"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,6 +36,11 @@ CORS_ENV = "FRACTALOPS_CORS_ORIGINS"
 PUBLIC_ROUTES_ENV = "FRACTALOPS_PUBLIC_ROUTES"
 BLOCKED_PREFIXES = ("/internal/", "/deploy")
 """Dev-runtime routes that must never be reachable through the server's port."""
+BLOCKED_SUFFIXES = ("/stream/events", "/commands")
+"""LangGraph's v2 event-streaming transport under `/threads/{id}/`: its thread-wide event subscription is not
+decided by the access table (a stream opened on another identity's thread stays open), and `langgraph.json` cannot
+turn it off in this server version (`disable_event_streaming` is dropped by its config schema). Studio, the SDK and
+Agent Chat UI use the v1 run streams, which the table covers."""
 OPENABLE_ROUTES = ("/info", "/docs", "/openapi.json", "/metrics")
 """Meta routes an operator may open to keyless clients with `FRACTALOPS_PUBLIC_ROUTES`."""
 _CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -46,7 +52,9 @@ def _csv(name: str) -> frozenset[str]:
 
 
 def _is_blocked(path: str) -> bool:
-    return path == "/internal" or any(path.startswith(p) or path == p.rstrip("/") for p in BLOCKED_PREFIXES)
+    if path == "/internal" or any(path.startswith(p) for p in BLOCKED_PREFIXES):
+        return True
+    return path.startswith("/threads/") and path.endswith(BLOCKED_SUFFIXES)
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:

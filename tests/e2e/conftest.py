@@ -18,6 +18,7 @@ KEYS = {
     "key-bob": {"identity": "bob", "roles": ["approver"]},
     "key-bot": {"identity": "review-bot", "roles": ["approver", "agent"]},
     "key-carol": {"identity": "carol", "roles": []},
+    "key-dave": {"identity": "dave", "roles": []},
 }
 
 
@@ -38,8 +39,8 @@ class Server:
         self.dev = DevServer(self.data_dir, port=free_port(), jobs_per_worker=10, env=self.dev.extra_env).start()
 
 
-def start_server(data_dir: Path) -> Server:
-    env = {"FRACTALOPS_API_KEYS": json.dumps(KEYS)}
+def start_server(data_dir: Path, **env_extra: str) -> Server:
+    env = {"FRACTALOPS_API_KEYS": json.dumps(KEYS), **env_extra}
     return Server(DevServer(data_dir, port=free_port(), jobs_per_worker=10, env=env).start(), data_dir)
 
 
