@@ -126,10 +126,13 @@ Access = Literal["writer", "reader", "operator"]
 # readonly=2: no writes or DDL, but per-query settings (final=1) stay allowed. readonly=1 also refuses every
 # setting change and the table functions (file, url, s3, remote, …: they need CREATE TEMPORARY TABLE); final=1
 # comes first so that it is the session's own value (a per-query final=1 is then no change, and allowed).
-# Verified with chdb 26.9: it still runs, under readonly=1, the scalar file() and SELECT … INTO OUTFILE (local
+# Verified with chdb 4.4 (ClickHouse 26.9): it still runs, under readonly=1, the scalar file() and SELECT … INTO OUTFILE (local
 # mode ignores user_files_path and writes the file itself), and the harmless table functions numbers(),
 # values(), view(), merge(): only the read-only check (read_only.py) refuses those.
-_READONLY_SETTINGS: dict[Access, dict[str, int]] = {"reader": {"readonly": 2}, "operator": {"final": 1, "readonly": 1}}
+_READONLY_SETTINGS: dict[Access, dict[str, int]] = {
+    "reader": {"readonly": 2},
+    "operator": {"final": 1, "readonly": 1},
+}
 
 
 def _readonly(what: str, database: str | None, access: Access, **kwargs: object) -> Client:
