@@ -20,6 +20,7 @@ __all__ = [
     "SemanticsError",
     "WarehouseError",
     "WarehouseOwnedError",
+    "QueryRefusedError",
     "EvidenceError",
     "SecretNotFoundError",
     "AmbiguousNameError",
@@ -133,6 +134,25 @@ class WarehouseOwnedError(WarehouseError):
     def __init__(self, message: str, path: str = "", owner_pid: int | None = None) -> None:
         self.path, self.owner_pid = path, owner_pid
         super().__init__(message)
+
+
+class QueryRefusedError(WarehouseError):
+    """Operator SQL outside the read-only subset (one SELECT over the warehouse's own tables); nothing ran.
+
+    `.construct` names what was refused: a statement (`INSERT`, `SYSTEM`), a clause (`SETTINGS`, `FORMAT`,
+    `INTO OUTFILE`), `table function file`, `function dictGet`, `table system.users`, `multiple statements`,
+    `unparsable SQL`.
+    """
+
+    def __init__(self, construct: str, detail: str = "", query: str = "") -> None:
+        self.construct, self.detail, self.query = construct, detail, query
+        why = f": {detail}" if detail else ""
+        shown = " ".join(query.split())[:200]
+        super().__init__(
+            f"warehouse query refused, {construct} is not allowed{why}. Operator queries are a single SELECT "
+            f"(or WITH … SELECT) over the warehouse tables; writes go through the typed API and "
+            f"`fractalops warehouse migrate`" + (f" -- query: {shown}" if shown else "")
+        )
 
 
 class AdapterTimeoutError(AdapterError):

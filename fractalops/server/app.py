@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from fractalops.errors import FractalOpsError, ProposalError
+from fractalops.errors import FractalOpsError, ProposalError, QueryRefusedError
 from fractalops.identity import Principal
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
@@ -161,7 +161,9 @@ async def warehouse_query(request: Request) -> JSONResponse:
     if not isinstance(sql, str) or not sql.strip():
         return _error(422, 'send {"sql": "<read-only SQL>"}')
     try:
-        rows = await asyncio.to_thread(lambda: squad_resources().warehouse().query(sql))
+        rows = await asyncio.to_thread(lambda: squad_resources().warehouse().read_only_query(sql))
+    except QueryRefusedError as exc:
+        return JSONResponse({"error": str(exc), "refused": exc.construct}, status_code=400)
     except FractalOpsError as exc:
         return _error(400, str(exc))
     return JSONResponse(json.loads(json.dumps({"rows": rows}, default=str)))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
 import httpx
@@ -21,8 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fractalops.cli.commands._client import fail
-from fractalops.errors import FractalOpsError, WarehouseError, WarehouseOwnedError
-from fractalops.planes.warehouse import MIGRATIONS, Warehouse, open_warehouse
+from fractalops.errors import FractalOpsError, QueryRefusedError, WarehouseError, WarehouseOwnedError
+from fractalops.planes.warehouse import MIGRATIONS, ReadScope, Warehouse, check_read_only, open_warehouse
 
 __all__ = ["NAME", "app"]
 
@@ -95,7 +95,11 @@ def _via_server(owned: _OwnedByServer, path: str, as_json: bool, body: dict[str,
         return client.http.post(path, json=body) if body is not None else client.http.get(path)
     except httpx.HTTPStatusError as exc:
         if exc.response.headers.get("content-type", "").startswith("application/json"):
-            message = exc.response.json().get("error") or exc.response.text
+            answer = exc.response.json()
+            message = answer.get("error") or exc.response.text
+            if answer.get("refused"):
+                _refused(QueryRefusedError(answer["refused"], f"the server at {server_url()} refused: {message}"),
+                         as_json)
             fail(WarehouseError(f"the server at {server_url()} refused: {message}"), as_json)
         owned.owned.args = (f"{owned.owned}; the server at {server_url()} answered {exc.response.status_code}",)
         fail(owned.owned, as_json)
@@ -121,17 +125,35 @@ def migrate(as_json: JsonFlag = False) -> None:
     Console().print(f"applied {done}; schema version {version} at {document['location']} ({document['database']})")
 
 
-@app.command("query")
-def query(sql: Annotated[str, typer.Argument(help="SQL; reads see deduplicated rows (FINAL).")],
-          as_json: JsonFlag = False) -> None:
-    """Run read-only SQL against the warehouse and print the rows (writes go through the typed API).
+def _refused(exc: QueryRefusedError, as_json: bool) -> NoReturn:
+    fail(exc, as_json, refused=exc.construct)
 
-    While a server owns the embedded warehouse, the query runs there (operator keys only).
+
+# The server that owns the embedded warehouse opens it in database `default`; it checks again with its own scope.
+_SERVER_SCOPE = ReadScope.of_warehouse("default")
+
+
+@app.command("query")
+def query(sql: Annotated[str, typer.Argument(help="One SELECT over the warehouse tables; reads see deduplicated "
+                                                  "rows (FINAL).")],
+          as_json: JsonFlag = False) -> None:
+    """Run a read-only SELECT against the warehouse tables and print the rows (writes go through the typed API).
+
+    Anything but a single SELECT (or WITH … SELECT) over the warehouse's own tables is refused before it runs,
+    naming the construct refused. While a server owns the embedded warehouse, the query runs there (operator keys
+    only), after the same check here and there.
     """
     try:
         with _opened(as_json, server_ok=True) as warehouse:
-            rows = warehouse.query(sql)
+            try:
+                rows = warehouse.read_only_query(sql)
+            except QueryRefusedError as exc:
+                _refused(exc, as_json)
     except _OwnedByServer as owned:
+        try:
+            check_read_only(sql, _SERVER_SCOPE)  # never send SQL the check refuses, whatever the server does
+        except QueryRefusedError as exc:
+            _refused(exc, as_json)
         rows = _via_server(owned, "/warehouse/query", as_json, {"sql": sql})["rows"]
     if as_json:
         _emit(rows)

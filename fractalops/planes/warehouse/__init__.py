@@ -12,6 +12,7 @@ ClickHouse server when `FRACTALOPS_CLICKHOUSE_URL` is set (clickhouse-connect 1.
 Debian ships 18.16, so the server backend is untested here). With chdb, ONE process owns a path: the LangGraph
 server process is the single writer and other processes (the CLI) get a `WarehouseOwnedError` naming it.
 Idempotency: ReplacingMergeTree keyed on identity + FINAL on read (`Warehouse.query` sets `final=1`).
+Operator SQL (CLI, `/warehouse/query`) runs only through `Warehouse.read_only_query`: see `read_only.py`.
 """
 
 from fractalops.planes.warehouse.connect import (
@@ -31,6 +32,7 @@ from fractalops.planes.warehouse.models import (
     expand_ontology_id,
 )
 from fractalops.planes.warehouse.protocol import WarehouseProtocol
+from fractalops.planes.warehouse.read_only import ReadScope, check_read_only
 from fractalops.planes.warehouse.warehouse import Backend, Warehouse
 
 __all__ = [
@@ -51,4 +53,6 @@ __all__ = [
     "Migration",
     "MIGRATIONS",
     "TABLES",
+    "ReadScope",
+    "check_read_only",
 ]

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -21,7 +22,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from fractalops.errors import WarehouseError, WarehouseOwnedError
 from fractalops.planes.warehouse._lock import OwnerLock
 
-__all__ = ["lease_chdb_path", "open_chdb_client", "open_server_client", "open_chdb_path", "redact_url"]
+__all__ = ["Access", "lease_chdb_path", "open_chdb_client", "open_server_client", "open_chdb_path", "redact_url"]
 
 _DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
@@ -119,24 +120,41 @@ def _with_database(what: str, database: str | None, **kwargs: object) -> Client:
         bootstrap.close()
 
 
-def _readonly(what: str, database: str | None, **kwargs: object) -> Client:
-    # readonly=2: no writes or DDL, but per-query settings (final=1) stay allowed. A separate client because
-    # a per-query readonly on the writer's chdb handle can stick to its session when a query fails.
-    return _connect(what, database=database or None, settings={"readonly": 2}, **kwargs)
+Access = Literal["writer", "reader", "operator"]
+"""`writer`: writes and DDL. `reader`: the plane's own reads (readonly=2). `operator`: operator SQL (readonly=1)."""
+
+# readonly=2: no writes or DDL, but per-query settings (final=1) stay allowed. readonly=1 also refuses every
+# setting change and the table functions (file, url, s3, remote, …: they need CREATE TEMPORARY TABLE); final=1
+# comes first so that it is the session's own value (a per-query final=1 is then no change, and allowed).
+# Verified with chdb 4.4 (ClickHouse 26.9): it still runs, under readonly=1, the scalar file() and SELECT … INTO OUTFILE (local
+# mode ignores user_files_path and writes the file itself), and the harmless table functions numbers(),
+# values(), view(), merge(): only the read-only check (read_only.py) refuses those.
+_READONLY_SETTINGS: dict[Access, dict[str, int]] = {
+    "reader": {"readonly": 2},
+    "operator": {"final": 1, "readonly": 1},
+}
 
 
-def open_chdb_client(path: Path, database: str | None, *, readonly: bool = False) -> Client:
+def _readonly(what: str, database: str | None, access: Access, **kwargs: object) -> Client:
+    # A separate client because a per-query readonly on the writer's chdb handle can stick to its session when a
+    # query fails.
+    return _connect(what, database=database or None, settings=_READONLY_SETTINGS[access], **kwargs)
+
+
+def open_chdb_client(path: Path, database: str | None, *, access: Access = "writer") -> Client:
     """A clickhouse-connect client on the embedded engine at `path` (call `lease_chdb_path` first).
 
-    The writer (readonly=False) creates `database` if missing; open it before the read-only client.
+    The writer creates `database` if missing; open it before the read-only clients.
     """
     path.mkdir(parents=True, exist_ok=True)
     # Same engine as dsn="chdb:///<path>" (verified), but a path kwarg survives '#' and '%' in directory names.
     what, where = f"the embedded warehouse at {path}", {"interface": "chdb", "path": os.path.realpath(path)}
-    return _readonly(what, database, **where) if readonly else _with_database(what, database, **where)
+    if access == "writer":
+        return _with_database(what, database, **where)
+    return _readonly(what, database, access, **where)
 
 
-def open_server_client(url: str, database: str | None, *, readonly: bool = False) -> Client:
+def open_server_client(url: str, database: str | None, *, access: Access = "writer") -> Client:
     """A clickhouse-connect HTTP client for `url` (`http://user:pass@host:8123/db`); see `open_chdb_client`."""
     if not url.startswith(("http://", "https://", "clickhouse://", "clickhouse+http://")):
         raise WarehouseError(
@@ -145,9 +163,9 @@ def open_server_client(url: str, database: str | None, *, readonly: bool = False
         )
     # No server-side session: concurrent queries from the server's threads would collide on one session id.
     what = f"ClickHouse at {redact_url(url)}"
-    if readonly:
-        return _readonly(what, database, dsn=url, autogenerate_session_id=False)
-    return _with_database(what, database, dsn=url, autogenerate_session_id=False)
+    if access == "writer":
+        return _with_database(what, database, dsn=url, autogenerate_session_id=False)
+    return _readonly(what, database, access, dsn=url, autogenerate_session_id=False)
 
 
 def redact_url(url: str) -> str:

@@ -55,19 +55,20 @@ def open_warehouse(data_dir: Path | None = None, url: str | None = None, *, data
     if url:
         client = open_server_client(url, database)
         try:
-            reader = open_server_client(url, database, readonly=True)
+            reader = open_server_client(url, database, access="reader")
         except BaseException:
             client.close()
             raise
         warehouse = Warehouse(client, reader, backend="server", location=redact_url(url),
-                              database=database or client.database or "default")
+                              database=database or client.database or "default",
+                              open_operator_client=lambda: open_server_client(url, database, access="operator"))
     else:
         path = data_dir.expanduser().resolve() / "warehouse" if data_dir else warehouse_dir()
         release = lease_chdb_path(path)
         try:
             client = open_chdb_client(path, database)
             try:
-                reader = open_chdb_client(path, database, readonly=True)
+                reader = open_chdb_client(path, database, access="reader")
             except BaseException:
                 client.close()
                 raise
@@ -75,7 +76,8 @@ def open_warehouse(data_dir: Path | None = None, url: str | None = None, *, data
             release()
             raise
         warehouse = Warehouse(client, reader, backend="chdb", location=str(path), database=database or "default",
-                              on_close=release)
+                              on_close=release,
+                              open_operator_client=lambda: open_chdb_client(path, database, access="operator"))
     if migrate:
         try:
             warehouse.migrate()

@@ -56,6 +56,10 @@ class WarehouseProtocol(Protocol):
         """Read-only SQL, deduplicated with FINAL; rows as dicts."""
         ...
 
+    def read_only_query(self, sql: str) -> list[dict[str, Any]]:
+        """Operator SQL: one SELECT over the warehouse tables, or `QueryRefusedError` naming what was refused."""
+        ...
+
     def close(self) -> None:
         """Release the connection (and the embedded path's single-writer lock)."""
         ...

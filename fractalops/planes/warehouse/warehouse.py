@@ -2,7 +2,8 @@
 
 Reads dedupe with FINAL (tables are ReplacingMergeTree keyed on identity); `query()` runs with the `final=1`
 setting so ad-hoc SQL over the row tables never double counts a re-inserted id. Rows that fail validation are
-written to `quarantine` with the reason — never dropped.
+written to `quarantine` with the reason — never dropped. Operator SQL goes through `read_only_query()` only: checked
+by `read_only.check_read_only`, then run on its own readonly=1 connection.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from fractalops.errors import WarehouseError
 from fractalops.planes.warehouse.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, TABLES
 from fractalops.planes.warehouse.models import Event, Fact, ProofFact, StewardReportRow
+from fractalops.planes.warehouse.read_only import ReadScope, check_read_only
 
 __all__ = ["Warehouse", "Backend"]
 
@@ -83,10 +85,13 @@ class Warehouse:
     """One open warehouse (embedded chdb or a ClickHouse server). Thread-safe; close it when done."""
 
     def __init__(self, client: Client, reader: Client, *, backend: Backend, location: str, database: str,
-                 on_close: Callable[[], None] | None = None) -> None:
+                 on_close: Callable[[], None] | None = None,
+                 open_operator_client: Callable[[], Client] | None = None) -> None:
         self._client = client
         self._reader = reader
         self._on_close = on_close
+        self._open_operator_client = open_operator_client
+        self._operator: Client | None = None  # opened on the first read_only_query()
         self._lock = threading.RLock()
         self._closed = False
         self.backend: Backend = backend
@@ -276,14 +281,44 @@ class Warehouse:
         return [_plain(r) for r in rows]
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a read-only query (`{name:Type}` parameters); rows as dicts, deduplicated with FINAL.
+        """Run the plane's own read-only SQL (`{name:Type}` parameters); rows as dicts, deduplicated with FINAL.
 
         Runs on a read-only (`readonly=2`) connection: INSERT, DDL and DELETE are refused with a WarehouseError.
+        Not for SQL from outside the code (operators, HTTP): that goes through `read_only_query()`.
         """
+        with self._lock:
+            return self._select(self._live(reader=True), sql, parameters, {"final": 1})
+
+    def read_scope(self) -> ReadScope:
+        """What `read_only_query()` lets an operator read: this warehouse's tables, minus the engine's UDFs."""
+        udfs = self.query("SELECT name FROM system.functions WHERE origin != 'System'")
+        return ReadScope.of_warehouse(self.database, denied_functions=(r["name"] for r in udfs))
+
+    def read_only_query(self, sql: str) -> list[dict[str, Any]]:
+        """Run operator SQL: one SELECT over the warehouse tables, rows as dicts, deduplicated with FINAL.
+
+        Checked first (`read_only.check_read_only`): anything else raises `QueryRefusedError` naming the construct,
+        and nothing runs. What runs is the checked SQL, on a connection of its own with ClickHouse's `readonly=1`
+        (no writes, no setting changes, no file/url/remote table functions) as a second line of defence.
+        """
+        checked = check_read_only(sql, self.read_scope())
+        with self._lock:
+            return self._select(self._operator_client(), checked, None, None)
+
+    def _operator_client(self) -> Client:
+        self._live()  # a closed handle raises
+        if self._operator is None:
+            if self._open_operator_client is None:
+                raise WarehouseError(f"{self!r} was opened without an operator connection; open it with "
+                                     f"open_warehouse() or get_warehouse()")
+            self._operator = self._open_operator_client()
+        return self._operator
+
+    def _select(self, client: Client, sql: str, parameters: Mapping[str, Any] | None,
+                settings: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         try:
-            with self._lock:
-                result = self._live(reader=True).query(sql, parameters=dict(parameters or {}), settings={"final": 1})
-                return list(result.named_results())
+            result = client.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
+            return list(result.named_results())
         except ClickHouseError as exc:
             shown = " ".join(sql.split())[:200]
             raise WarehouseError(
@@ -291,16 +326,19 @@ class Warehouse:
             ) from exc
 
     def close(self) -> None:
-        """Close the client and release the single-writer lock (idempotent)."""
+        """Close the clients and release the single-writer lock (idempotent)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            try:
-                self._reader.close()
-            finally:
+            errors: list[BaseException] = []
+            for client in (self._operator, self._reader, self._client):
                 try:
-                    self._client.close()
-                finally:
-                    if self._on_close is not None:
-                        self._on_close()
+                    if client is not None:
+                        client.close()
+                except BaseException as exc:  # close the rest, then raise the first
+                    errors.append(exc)
+            if self._on_close is not None:
+                self._on_close()
+            if errors:
+                raise errors[0]
