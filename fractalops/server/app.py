@@ -23,6 +23,7 @@ from fractalops.identity import Principal, principal_from_user
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
 from fractalops.runtime.resources import squad_resources
+from fractalops.server import evidence_routes
 
 __all__ = ["app"]
 
@@ -186,5 +187,6 @@ app = Starlette(
         Route("/proposals/{proposal_id}", proposal),
         Route("/warehouse/tables", warehouse_tables),
         Route("/warehouse/query", warehouse_query, methods=["POST"]),
+        *evidence_routes.routes,
     ]
 )
