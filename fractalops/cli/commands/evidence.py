@@ -122,7 +122,8 @@ def _print_verify(document: dict[str, Any], where: str) -> None:
     table.add_row("verified", where)
     table.add_row("chronicle dir", document["chronicle_dir"])
     table.add_row("log", document["log"])
-    table.add_row("status", "[green]ok[/green]" if document["ok"] else "[red]FAILED[/red]")
+    status = "CORRUPT" if "integrity" in document["failed"] else "FAILED"
+    table.add_row("status", "[green]ok[/green]" if document["ok"] else f"[red]{status}[/red]")
     table.add_row("entries", str(document["size"]))
     table.add_row("signed / witnessed size", f"{document['signed_size']} / {document['witnessed_size']}")
     for check in document["checks"]:
