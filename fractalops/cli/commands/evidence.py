@@ -18,6 +18,7 @@ from rich.table import Table
 from fractalops.cli.commands._client import call, fail, sdk
 from fractalops.errors import EvidenceError, FractalOpsError, WarehouseOwnedError
 from fractalops.planes.evidence import ArtifactRef, EvidenceRef, chronicle_dir
+from fractalops.settings import server_url
 
 __all__ = ["NAME", "app"]
 
@@ -31,9 +32,9 @@ DataDirOption = Annotated[Path | None, typer.Option(
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, error_type: str, status: int) -> None:
+    def __init__(self, message: str, error_type: str, **extra: Any) -> None:
         super().__init__(message)
-        self.error_type, self.status = error_type, status
+        self.error_type, self.extra = error_type, extra
 
 
 def _from_server(path: str, params: dict[str, str], as_json: bool) -> dict[str, Any]:
@@ -42,18 +43,21 @@ def _from_server(path: str, params: dict[str, str], as_json: bool) -> dict[str, 
     def get() -> Any:
         try:
             return sdk().http.get(path, params=params)
+        except httpx.ConnectError:
+            raise _Refused(f"no LangGraph server at {server_url()}: start it with `make dev` or `fractalops serve`, "
+                           "or read a data dir offline with --data-dir D", "ServerUnreachable") from None
         except httpx.HTTPStatusError as exc:
             if exc.response.headers.get("content-type", "").startswith("application/json"):
                 body = exc.response.json()
                 if isinstance(body, dict) and body.get("error"):
                     raise _Refused(str(body["error"]), str(body.get("error_type") or "HTTPStatusError"),
-                                   exc.response.status_code) from None
+                                   status=exc.response.status_code) from None
             raise
 
     try:
         return call(get, as_json=as_json)
     except _Refused as refused:
-        fail(refused, as_json, error_type=refused.error_type, status=refused.status)
+        fail(refused, as_json, error_type=refused.error_type, **refused.extra)
 
 
 def _offline_root(data_dir: Path, as_json: bool) -> Path:
