@@ -1,4 +1,4 @@
-"""The Chronicle over the server: `/evidence/verify`, `/evidence/entry`, `/evidence/proof` (operator identities only).
+"""The Chronicle over the server: `/evidence/verify`, `/evidence/entry`, `/evidence/proof` (access table: `evidence`).
 
 The server owns the data dir (and the embedded warehouse, whose single writer it is), so `fractalops evidence ...`
 asks it by default. The same document builders run offline on a data dir the user names
@@ -13,10 +13,8 @@ from typing import Any, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from fractalops.errors import EvidenceError, FractalOpsError
-from fractalops.identity import principal_from_user
 from fractalops.planes.evidence import (
     ArtifactStore,
     CheckpointWitness,
@@ -30,6 +28,7 @@ from fractalops.planes.evidence import (
 from fractalops.planes.evidence.refs import check_log_name
 from fractalops.planes.proposals import ChronicleWitnessStore, ProposalStatus, ProposalStore
 from fractalops.planes.warehouse import WarehouseProtocol
+from fractalops.server.routing import guarded_route
 
 __all__ = ["WitnessSource", "entry_document", "proof_document", "routes", "verify_data_dir"]
 
@@ -138,15 +137,6 @@ def proof_document(chronicle_root: Path, index: int, *, log: str = "main", size:
                 "verified": verify_inclusion(leaf, index, tree_size, path, root)}
 
 
-def _refused(request: Request) -> JSONResponse | None:
-    # The same operator check as the warehouse routes: entries carry approvals and artifacts carry diffs.
-    user = request.scope.get("user")
-    principal = principal_from_user(user, getattr(request.scope.get("auth"), "scopes", None))
-    if principal is None or "operator" not in principal.roles:
-        return _error(403, "Chronicle evidence is for operator identities", "AuthorityError")
-    return None
-
-
 def _error(status: int, message: str, error_type: str) -> JSONResponse:
     return JSONResponse({"error": message, "error_type": error_type}, status_code=status)
 
@@ -171,8 +161,6 @@ def _data_dir() -> Path:
 
 
 def verify(request: Request) -> JSONResponse:
-    if refused := _refused(request):
-        return refused
     from fractalops.planes.proposals import open_witness_store
     from fractalops.runtime.resources import squad_resources
 
@@ -193,8 +181,6 @@ def verify(request: Request) -> JSONResponse:
 
 
 def entry(request: Request) -> JSONResponse:
-    if refused := _refused(request):
-        return refused
     ref = request.query_params.get("ref", "")
     try:
         return JSONResponse(entry_document(chronicle_dir(_data_dir()), ref))
@@ -203,8 +189,6 @@ def entry(request: Request) -> JSONResponse:
 
 
 def proof(request: Request) -> JSONResponse:
-    if refused := _refused(request):
-        return refused
     try:
         index = _int(request, "index")
         if index is None:
@@ -216,5 +200,7 @@ def proof(request: Request) -> JSONResponse:
     return JSONResponse(document)
 
 
-routes = [Route("/evidence/verify", verify), Route("/evidence/entry", entry), Route("/evidence/proof", proof)]
-"""Spliced into `fractalops.server.app`'s route list."""
+routes = [guarded_route("/evidence/verify", verify, "evidence"), guarded_route("/evidence/entry", entry, "evidence"),
+          guarded_route("/evidence/proof", proof, "evidence")]
+"""Spliced into `fractalops.server.app`'s route list; the access table's `evidence` row decides who may (operators:
+entries carry approvals, artifacts carry diffs)."""

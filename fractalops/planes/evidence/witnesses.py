@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from fractalops.errors import EvidenceError
+from fractalops.planes.evidence._layout import ChronicleLayout
 from fractalops.planes.evidence.checkpoint import SignedCheckpoint
 from fractalops.planes.evidence.log import ChronicleLog
 from fractalops.planes.evidence.merkle import verify_consistency
@@ -216,7 +217,7 @@ def _sources(witnesses: list[CheckpointWitness], match: CheckpointWitness) -> st
 
 
 def _log_present(head: _Head, witnesses: list[CheckpointWitness], evidenced: list[EvidencedRef]) -> CheckResult:
-    where = head.log.root / "logs" / head.log.name / "entries.log"
+    where = ChronicleLayout(head.log.root).entries(head.log.name)
     if head.size:
         return _check("log_present", True, f"{where} holds {_entries(head.size)}")
     claims = []
@@ -248,15 +249,19 @@ def _signing_key(head: _Head, witnesses: list[CheckpointWitness]) -> CheckResult
                       f"{len(witnesses)} checkpoint(s) signed by key {witnesses[0].key_id[:16]}… were witnessed in "
                       f"{_sources(witnesses, witnesses[0])}", 0)
     own = key_id(head.public_key)
+    verified: set[tuple[int, str, int, str]] = set()  # each store witnesses the same checkpoint: verify it once
     for w in witnesses:
         if w.key_id != own:
             return _check("signing_key", False, f"the {w.describe()}, witnessed in {w.source}, was signed by key "
                           f"{w.key_id[:16]}…, but the log's key is {own[:16]}…: the log or its key was swapped in "
                           "from another data dir or replaced", 0)
+        if (w.size, w.root, w.timestamp, w.signature) in verified:
+            continue
         if not w.checkpoint().verify(head.public_key):
             return _check("signing_key", False, f"the {w.describe()}, witnessed in {w.source}, carries a signature "
                           f"that does not verify with the log's key {own[:16]}…: the witness or the key was altered",
                           0)
+        verified.add((w.size, w.root, w.timestamp, w.signature))
     return _check("signing_key", True, f"all {len(witnesses)} witness(es) were signed by the log's key {own[:16]}…")
 
 
