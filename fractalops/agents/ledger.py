@@ -1,19 +1,24 @@
 """ledger — proof: writes Chronicle evidence and the warehouse proof fact, then decides whether the path is closed.
 
 For each applied proposal: a Chronicle entry (approvals, commit, graph IRI) under a fresh signed checkpoint, then a
-warehouse proof fact naming both. The proof is closed only when all three planes answer for their record; then the
-proposal reaches `evidenced`. A plane that fails is named in the HUD's completion proof — never papered over.
+warehouse proof fact naming both. Each checkpoint is also witnessed outside the log, in the proposal store and the
+warehouse, so a rollback of the log shows in `fractalops evidence verify`; an entry no witnessed checkpoint covers
+keeps the Chronicle part of the proof open (and the next ledger run signs and witnesses again). The proof is closed
+only when all three planes answer for their record; then the proposal reaches `evidenced`. A plane that fails is
+named in the HUD's completion proof — never papered over.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from fractalops.agents.ontos import applied_proposals
 from fractalops.errors import FractalOpsError
 from fractalops.hud import PROOF_PLANES, AgentHUD
+from fractalops.planes.evidence import CheckpointWitness, ChronicleLog, EvidenceRef, key_id
 from fractalops.planes.proof import ProofVerdict, check_proof
-from fractalops.planes.proposals import Proposal, ProposalStatus
+from fractalops.planes.proposals import Proposal, ProposalStatus, open_witness_store
 from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase
 
 __all__ = ["SPEC", "thread_proof"]
@@ -36,14 +41,48 @@ def _chronicle_entry(p: Proposal) -> dict[str, Any]:
     }
 
 
-def _record(ctx: AgentContext, p: Proposal) -> Proposal:
+def _sign_and_witness(ctx: AgentContext, chronicle: ChronicleLog) -> str | None:
+    """Sign the log's head and witness the checkpoint in both stores; what failed (naming the store), or None."""
+    checkpoint = chronicle.checkpoint()
+    record = CheckpointWitness.of(checkpoint, chronicle.public_key()).record()
+    failed = []
+    try:
+        open_witness_store(ctx.resources.root).record(**record)
+    except (FractalOpsError, sqlite3.Error) as exc:
+        failed.append(f"the proposal store ({exc})")
+    try:
+        ctx.resources.warehouse().record_chronicle_witness(**record)
+    except FractalOpsError as exc:
+        failed.append(f"the warehouse ({exc})")
+    if not failed:
+        return None
+    return f"Chronicle checkpoint of size {checkpoint.size} was not witnessed in {' or '.join(failed)}"[:500]
+
+
+def _unwitnessed(ctx: AgentContext, chronicle: ChronicleLog, ref: str) -> bool:
+    """True when a store outside the log has no checkpoint of this log's key that covers the entry `ref`."""
+    index, kid = EvidenceRef.parse(ref).index, key_id(chronicle.public_key())
+    sizes = (open_witness_store(ctx.resources.root).newest_size(chronicle.name, kid),
+             ctx.resources.warehouse().newest_chronicle_witness(chronicle.name, kid))
+    return any(size is None or size <= index for size in sizes)
+
+
+def _record(ctx: AgentContext, p: Proposal) -> tuple[Proposal, str | None]:
+    """Write what is missing; returns the proposal and why its Chronicle entry is not witnessed yet (or None)."""
     store = ctx.resources.proposals
+    unwitnessed = None
     if p.evidence.get("graph") and not p.evidence.get("chronicle"):
         chronicle = ctx.resources.chronicle()
         ref = chronicle.append(_chronicle_entry(p))
-        chronicle.checkpoint()
-        p = store.set_evidence(p.id, chronicle=ref.uri)
+        p = store.set_evidence(p.id, chronicle=ref.uri)  # before signing: a retry re-signs, it never re-appends
         ctx.emit("chronicle_entry", f"{p.id} -> {ref.uri}", proposal_id=p.id, ref=ref.uri)
+        unwitnessed = _sign_and_witness(ctx, chronicle)
+    elif p.evidence.get("chronicle") and p.status != ProposalStatus.EVIDENCED:
+        chronicle = ctx.resources.chronicle()
+        if _unwitnessed(ctx, chronicle, p.evidence["chronicle"]):
+            unwitnessed = _sign_and_witness(ctx, chronicle)
+    if unwitnessed:
+        ctx.emit("witness_failed", f"{p.id}: {unwitnessed}; the Chronicle proof stays open", proposal_id=p.id)
     if p.evidence.get("chronicle") and not p.evidence.get("warehouse"):
         fact_id = ctx.resources.warehouse().record_proof_fact(
             thread_id=p.thread_id, proposal_id=p.id, content_hash=p.content_hash, commit=p.executed.commit,
@@ -52,12 +91,16 @@ def _record(ctx: AgentContext, p: Proposal) -> Proposal:
         )
         p = store.set_evidence(p.id, warehouse=fact_id)
         ctx.emit("warehouse_fact", f"{p.id} -> proof fact {fact_id}", proposal_id=p.id, fact_id=fact_id)
-    return p
+    return p, unwitnessed
 
 
-def _verdict(ctx: AgentContext, p: Proposal) -> ProofVerdict:
-    return check_proof(p.evidence, semantics=ctx.resources.semantics(), warehouse=ctx.resources.warehouse(),
-                       chronicle=ctx.resources.chronicle(), proposal_id=p.id)
+def _verdict(ctx: AgentContext, p: Proposal, unwitnessed: str | None) -> ProofVerdict:
+    verdict = check_proof(p.evidence, semantics=ctx.resources.semantics(), warehouse=ctx.resources.warehouse(),
+                          chronicle=ctx.resources.chronicle(), proposal_id=p.id)
+    if unwitnessed and verdict["chronicle"]["ok"]:
+        verdict["chronicle"] = {"ok": False, "ref": verdict["chronicle"]["ref"], "reason": unwitnessed}
+        verdict["closed"] = False
+    return verdict
 
 
 def thread_proof(ctx: AgentContext, proposals: list[Proposal]) -> dict[str, str]:
@@ -78,8 +121,8 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     answered: list[Proposal] = []
     for p in applied:
         try:
-            p = _record(ctx, p)
-            verdict = _verdict(ctx, p)
+            p, unwitnessed = _record(ctx, p)
+            verdict = _verdict(ctx, p, unwitnessed)
         except FractalOpsError as exc:
             ctx.emit("proof_failed", f"{p.id}: {exc}"[:500], proposal_id=p.id)
             answered.append(p.model_copy(update={"evidence": {}}))

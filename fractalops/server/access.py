@@ -70,6 +70,7 @@ POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     ("live_events", "read"): _VISIBLE,
     ("proposals", "read"): _VISIBLE,
     ("warehouse", "read"): _OPERATORS,
+    ("evidence", "read"): _OPERATORS,
     ("server_meta", "read"): _EVERYONE,
 }
 """(resource, action) -> role class -> access. `threads.create_run` also covers resuming a waiting thread (how a
@@ -84,6 +85,7 @@ NOTES: dict[str, str] = {
     "store": "non-operators are confined to namespaces under their own identity",
     "hud_diagnostics": "operator-only launch diagnostics",
     "warehouse": "read-only SQL over the warehouse's own tables",
+    "evidence": "Chronicle verify (against its witnesses), entries and inclusion proofs",
     "server_meta": "`/info`, `/docs`, `/openapi.json`, `/metrics`, `/` (only `/ok` needs no key)",
 }
 

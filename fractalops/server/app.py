@@ -26,6 +26,7 @@ from fractalops.identity import Principal
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
 from fractalops.runtime import squad_resources
+from fractalops.server import evidence_routes
 from fractalops.server.private_files import secure_data_dir
 from fractalops.server.routing import caller as _caller
 from fractalops.server.routing import error as _error
@@ -187,6 +188,7 @@ app = Starlette(
         _route("/proposals/{proposal_id}", proposal, "proposals"),
         _route("/warehouse/tables", warehouse_tables, "warehouse"),
         _route("/warehouse/query", warehouse_query, "warehouse", method="POST"),
+        *evidence_routes.routes,
     ],
     middleware=[Middleware(ServerSurface)],
     lifespan=lifespan,

@@ -1,23 +1,24 @@
-"""`fractalops evidence`: verify the Chronicle, show entries and artifacts, print inclusion proofs (read-only)."""
+"""`fractalops evidence`: verify the Chronicle (against its witnesses), show entries and artifacts, print proofs.
+
+Every subcommand asks the server by default (it owns the data dir; operator keys only). With `--data-dir D` it
+reads D offline instead; D must exist, and nothing is ever created there.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fractalops.cli.commands._client import fail
-from fractalops.errors import FractalOpsError
-from fractalops.planes.evidence import (
-    ArtifactStore,
-    ChronicleLog,
-    EvidenceRef,
-    chronicle_dir,
-    verify_inclusion,
-)
+from fractalops.cli.commands._client import call, fail, sdk
+from fractalops.errors import EvidenceError, FractalOpsError, WarehouseOwnedError
+from fractalops.planes.evidence import ArtifactRef, EvidenceRef, chronicle_dir
+from fractalops.settings import server_url
 
 __all__ = ["NAME", "app"]
 
@@ -26,34 +27,142 @@ app = typer.Typer(help="Chronicle evidence: verify the log, show entries, print 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")]
 LogOption = Annotated[str, typer.Option("--log", help="Log name.")]
+DataDirOption = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Read this data dir offline instead of asking the server (it must exist; nothing is created).")]
 
 
-def _open(log: str, as_json: bool) -> ChronicleLog:
+class _Refused(Exception):
+    def __init__(self, message: str, error_type: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.error_type, self.extra = error_type, extra
+
+
+def _from_server(path: str, params: dict[str, str], as_json: bool) -> dict[str, Any]:
+    """GET one of the server's `/evidence/*` documents; a refusal keeps the server's message and error type."""
+
+    def get() -> Any:
+        try:
+            return sdk().http.get(path, params=params)
+        except httpx.ConnectError:
+            raise _Refused(f"no LangGraph server at {server_url()}: start it with `make dev` or `fractalops serve`, "
+                           "or read a data dir offline with --data-dir D", "ServerUnreachable") from None
+        except httpx.HTTPStatusError as exc:
+            if exc.response.headers.get("content-type", "").startswith("application/json"):
+                body = exc.response.json()
+                if isinstance(body, dict) and body.get("error"):
+                    raise _Refused(str(body["error"]), str(body.get("error_type") or "HTTPStatusError"),
+                                   status=exc.response.status_code) from None
+            raise
+
     try:
-        return ChronicleLog(chronicle_dir(), log, readonly=True)
+        return call(get, as_json=as_json)
+    except _Refused as refused:
+        fail(refused, as_json, error_type=refused.error_type, **refused.extra)
+
+
+def _offline_root(data_dir: Path, as_json: bool) -> Path:
+    root = data_dir.expanduser().resolve()
+    if not root.is_dir():
+        _fail_missing(f"no data dir at {root}: nothing to verify there (this command never creates one); name the "
+                      "server's data dir, or drop --data-dir to ask the server", as_json)
+    return root
+
+
+def _fail_missing(message: str, as_json: bool) -> NoReturn:
+    fail(EvidenceError(message), as_json)
+
+
+def _offline_warehouse(root: Path) -> tuple[Any, str]:
+    """The data dir's warehouse opened for reading, or None and why it is not a source here."""
+    from fractalops.planes.warehouse import clickhouse_url, open_warehouse
+
+    url = clickhouse_url()
+    path = root / "warehouse"
+    if not url and not path.is_dir():
+        return None, f"no warehouse at {path}"
+    try:
+        warehouse = open_warehouse(url=url, migrate=False) if url else open_warehouse(root, migrate=False)
+    except WarehouseOwnedError as exc:
+        return None, f"{exc}; verify through that server (drop --data-dir) to check the warehouse's witnesses too"
+    except FractalOpsError as exc:
+        return None, f"cannot open the warehouse: {exc}"
+    if warehouse.schema_version() < 3:  # from before Chronicle witnesses existed: it holds none
+        version = warehouse.schema_version()
+        warehouse.close()
+        return None, f"warehouse schema v{version} predates Chronicle witnesses"
+    return warehouse, ""
+
+
+def _verify_offline(data_dir: Path, log: str, allow_unsigned_tail: bool, as_json: bool) -> dict[str, Any]:
+    from fractalops.planes.proposals import ChronicleWitnessStore, ProposalStore
+    from fractalops.server.evidence_routes import verify_data_dir
+
+    root = _offline_root(data_dir, as_json)
+    store_path = root / "proposals.sqlite"
+    have_store = store_path.is_file()
+    warehouse, note = _offline_warehouse(root)
+    try:
+        document = verify_data_dir(
+            root, log=log, allow_unsigned_tail=allow_unsigned_tail,
+            proposals=ProposalStore(store_path) if have_store else None,
+            witnesses=ChronicleWitnessStore(store_path) if have_store else None,
+            warehouse=warehouse, warehouse_note=note)
     except FractalOpsError as exc:
         fail(exc, as_json)
+    finally:
+        if warehouse is not None:
+            warehouse.close()
+    entries = chronicle_dir(root) / "logs" / log / "entries.log"
+    if document["ok"] and not entries.is_file():
+        _fail_missing(f"no Chronicle log {log!r} at {entries}: nothing was recorded in {root}, or the log was "
+                      "deleted (no witness or evidenced proposal there says which)", as_json)
+    return document
+
+
+def _print_verify(document: dict[str, Any], where: str) -> None:
+    table = Table(title="Chronicle verify", show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")  # paths and reasons are printed whole
+    table.add_row("verified", where)
+    table.add_row("chronicle dir", document["chronicle_dir"])
+    table.add_row("log", document["log"])
+    status = "CORRUPT" if "integrity" in document["failed"] else "FAILED"
+    table.add_row("status", "[green]ok[/green]" if document["ok"] else f"[red]{status}[/red]")
+    table.add_row("entries", str(document["size"]))
+    table.add_row("signed / witnessed size", f"{document['signed_size']} / {document['witnessed_size']}")
+    for check in document["checks"]:
+        mark = "[green]ok[/green]" if check["ok"] else "[red]FAILED[/red]"
+        table.add_row(check["name"], f"{mark} {check['detail']}")
+    for source in document["sources"]:
+        count = "not read" if source["witnesses"] is None else f"{source['witnesses']} witness(es)"
+        table.add_row(f"source {source['name']}", f"{count} {source['location']} {source['note']}".strip())
+    if not document["ok"]:
+        table.add_row("first bad entry", "-" if document["first_bad"] is None else str(document["first_bad"]))
+        table.add_row("reason", document["reason"] or "")
+    Console().print(table)
 
 
 @app.command("verify")
-def verify(as_json: JsonFlag = False, log: LogOption = "main") -> None:
-    """Re-derive every hash, root, signature and artifact under the Chronicle dir; exit 1 if anything is off."""
-    chronicle = _open(log, as_json)
-    result = chronicle.verify()
-    if as_json:
-        typer.echo(json.dumps({"ok": result.ok, "size": result.size, "first_bad": result.first_bad,
-                               "reason": result.reason}))
+def verify(
+    as_json: JsonFlag = False,
+    log: LogOption = "main",
+    allow_unsigned_tail: Annotated[bool, typer.Option(
+        "--allow-unsigned-tail", help="Accept entries beyond the newest signed checkpoint.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Re-derive the Chronicle and check it against its witnesses (rollback, swap, unsigned tail); exit 1 if off."""
+    if data_dir is None:
+        params = {"log": log, "allow_unsigned_tail": "1" if allow_unsigned_tail else "0"}
+        document = _from_server("/evidence/verify", params, as_json)
+        where = "through the server"
     else:
-        table = Table(title="Chronicle verify", show_header=False)
-        table.add_row("chronicle dir", str(chronicle.root))
-        table.add_row("log", log)
-        table.add_row("status", "[green]ok[/green]" if result.ok else "[red]CORRUPT[/red]")
-        table.add_row("entries", str(result.size))
-        if not result.ok:
-            table.add_row("first bad entry", "-" if result.first_bad is None else str(result.first_bad))
-            table.add_row("reason", result.reason or "")
-        Console().print(table)
-    if not result.ok:
+        document = _verify_offline(data_dir, log, allow_unsigned_tail, as_json)
+        where = f"offline, {data_dir}"
+    if as_json:
+        typer.echo(json.dumps(document))
+    else:
+        _print_verify(document, where)
+    if not document["ok"]:
         raise typer.Exit(1)
 
 
@@ -61,18 +170,17 @@ def verify(as_json: JsonFlag = False, log: LogOption = "main") -> None:
 def show(
     ref: Annotated[str, typer.Argument(help="chronicle://<log>/<index>#sha256:<hex> or an artifact sha256:<hex>.")],
     as_json: JsonFlag = False,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Show a log entry (checked against the ref's leaf hash) or an artifact's metadata."""
-    doc: dict[str, Any]
+    from fractalops.server.evidence_routes import entry_document
+
     try:
-        if ref.startswith("sha256:"):
-            store = ArtifactStore(chronicle_dir(), readonly=True)
-            artifact = store.stat(ref)
-            store.get(artifact)  # checks the bytes still hash to the ref
-            doc = {"ref": artifact.uri, "media_type": artifact.media_type, "size": artifact.size}
+        ArtifactRef.parse(ref) if ref.startswith("sha256:") else EvidenceRef.parse(ref)  # say what is malformed first
+        if data_dir is None:
+            doc = _from_server("/evidence/entry", {"ref": ref}, as_json)
         else:
-            parsed = EvidenceRef.parse(ref)
-            doc = {"ref": parsed.uri, "entry": _open(parsed.log, as_json).lookup(parsed)}
+            doc = entry_document(chronicle_dir(_offline_root(data_dir, as_json)), ref)
     except FractalOpsError as exc:
         fail(exc, as_json)
     if as_json:
@@ -90,25 +198,21 @@ def proof(
     as_json: JsonFlag = False,
     log: LogOption = "main",
     size: Annotated[int | None, typer.Option("--size", help="Tree size (default: current size).")] = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Print the RFC 6962 inclusion proof (audit path) of an entry, checked against the root before printing."""
-    chronicle = _open(log, as_json)
+    from fractalops.server.evidence_routes import proof_document
+
+    if index < 0 or (size is not None and size < 0):
+        fail(EvidenceError(f"entry index and --size must be non-negative, got {index} and {size}"), as_json)
     try:
-        tree_size = chronicle.size if size is None else size
-        path = chronicle.inclusion_proof(index, tree_size)
-        leaf, root = chronicle.leaf_hash(index), chronicle.root_hash(tree_size)
+        if data_dir is None:
+            params = {"index": str(index), "log": log, **({"size": str(size)} if size is not None else {})}
+            doc = _from_server("/evidence/proof", params, as_json)
+        else:
+            doc = proof_document(chronicle_dir(_offline_root(data_dir, as_json)), index, log=log, size=size)
     except FractalOpsError as exc:
         fail(exc, as_json)
-    doc = {
-        "log": log,
-        "index": index,
-        "size": tree_size,
-        "ref": chronicle.ref(index).uri,
-        "leaf_hash": leaf.hex(),
-        "root": root.hex(),
-        "audit_path": [p.hex() for p in path],
-        "verified": verify_inclusion(leaf, index, tree_size, path, root),
-    }
     if as_json:
         typer.echo(json.dumps(doc))
     else:

@@ -1,6 +1,7 @@
 """Chronicle evidence plane: an append-only RFC 6962 Merkle log plus a content-addressed WORM artifact store.
 
-Everything lives under `<data_dir>/chronicle/`; `ChronicleLog.verify()` re-derives all of it.
+Everything lives under `<data_dir>/chronicle/`; `ChronicleLog.verify()` re-derives all of it, and
+`verify_against_witnesses` also checks it against the checkpoints other stores witnessed (rollback detection).
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from fractalops.planes.evidence.merkle import (
 from fractalops.planes.evidence.public_urls import check_public_url, public_evidence_url
 from fractalops.planes.evidence.refs import ArtifactRef, EvidenceRef, EvidenceRefs
 from fractalops.planes.evidence.verify import VerifyResult, verify_chronicle
+from fractalops.planes.evidence.witnesses import (
+    CHECKS,
+    CheckpointWitness,
+    EvidencedRef,
+    WitnessedVerifyDocument,
+    WitnessRecord,
+    key_id,
+    verify_against_witnesses,
+)
 
 __all__ = [
     "ChronicleLog",
@@ -35,6 +45,13 @@ __all__ = [
     "CheckpointJSON",
     "VerifyResult",
     "verify_chronicle",
+    "CHECKS",
+    "CheckpointWitness",
+    "EvidencedRef",
+    "WitnessRecord",
+    "WitnessedVerifyDocument",
+    "key_id",
+    "verify_against_witnesses",
     "EntryBundle",
     "verify_entry_bundle",
     "public_evidence_url",

@@ -10,6 +10,7 @@ from fractalops.planes.proposals.model import (
     content_hash,
 )
 from fractalops.planes.proposals.store import ProposalStore, utcnow
+from fractalops.planes.proposals.witness import ChronicleWitnessStore, open_witness_store
 from fractalops.planes.proposals.workspace_patch import (
     ApplyOutcome,
     apply_workspace_patch,
@@ -20,6 +21,7 @@ __all__ = [
     "ApplyOutcome",
     "ApprovalClass",
     "ApprovalRecord",
+    "ChronicleWitnessStore",
     "ExecutionRecord",
     "Proposal",
     "ProposalStatus",
@@ -28,5 +30,6 @@ __all__ = [
     "check_transition",
     "content_hash",
     "find_applied_commit",
+    "open_witness_store",
     "utcnow",
 ]

@@ -1,4 +1,5 @@
-"""ClickHouse warehouse plane: events, facts, steward reports and proof facts (the proof path's warehouse part).
+"""ClickHouse warehouse plane: events, facts, steward reports, proof facts (the proof path's warehouse part) and
+Chronicle checkpoint witnesses.
 
     from fractalops.planes.warehouse import get_warehouse
     wh = get_warehouse()                      # process-wide, migrated, cached
@@ -25,6 +26,7 @@ from fractalops.planes.warehouse.connect import (
 from fractalops.planes.warehouse.migrations import MIGRATIONS, TABLES, Migration
 from fractalops.planes.warehouse.models import (
     GLOBAL_NAMESPACES,
+    ChronicleWitnessRow,
     Event,
     Fact,
     ProofFact,
@@ -47,6 +49,7 @@ __all__ = [
     "Event",
     "Fact",
     "ProofFact",
+    "ChronicleWitnessRow",
     "StewardReportRow",
     "GLOBAL_NAMESPACES",
     "expand_ontology_id",

@@ -119,11 +119,28 @@ _V2 = (
     "ALTER TABLE proof_facts ADD INDEX IF NOT EXISTS proof_facts_id_bf fact_id TYPE bloom_filter GRANULARITY 4",
 )
 
+_V3 = (
+    """
+CREATE TABLE IF NOT EXISTS chronicle_witnesses (
+    witness_id String,
+    ts DateTime64(3, 'UTC'),
+    log LowCardinality(String),
+    size UInt64,
+    root String,
+    key_id String,
+    timestamp UInt64,
+    signature String,
+    inserted_at DateTime64(6, 'UTC') DEFAULT now64(6)
+) ENGINE = ReplacingMergeTree(inserted_at) ORDER BY (log, key_id, size, witness_id)
+""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create events, facts, steward_reports, proof_facts, quarantine", _V1),
     Migration(2, "skip indexes: events.ts minmax, events.thread_id and proof_facts.fact_id bloom filters", _V2),
+    Migration(3, "create chronicle_witnesses (each signed Chronicle checkpoint, witnessed outside the log)", _V3),
 )
 """The ordered schema history; append only."""
 
-TABLES: tuple[str, ...] = ("events", "facts", "steward_reports", "proof_facts", "quarantine")
+TABLES: tuple[str, ...] = ("events", "facts", "steward_reports", "proof_facts", "quarantine", "chronicle_witnesses")
 """Row tables the warehouse owns (besides `schema_migrations`)."""

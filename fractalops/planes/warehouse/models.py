@@ -23,6 +23,7 @@ __all__ = [
     "Event",
     "Fact",
     "ProofFact",
+    "ChronicleWitnessRow",
     "StewardReportRow",
     "expand_ontology_id",
     "attrs_json",
@@ -207,6 +208,37 @@ class ProofFact(_Row):
             derived = stable_id("proof", self.thread_id, self.proposal_id, self.content_hash, self.commit,
                                 self.graph_iri, self.chronicle_ref)
             object.__setattr__(self, "fact_id", derived)
+        return self
+
+
+_HEX64 = r"^[0-9a-f]{64}$"
+
+
+class ChronicleWitnessRow(_Row):
+    """A signed Chronicle checkpoint as the warehouse witnesses it: a rollback of the log must also rewrite this."""
+
+    witness_id: str = ""
+    """Deterministic over the checkpoint's identity, so witnessing the same checkpoint twice is one row."""
+    ts: UtcTimestamp = Field(default_factory=_now)
+    """When the witness was recorded."""
+    log: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    """Chronicle log name."""
+    size: int = Field(ge=0, le=2**64 - 1)
+    """Tree size the checkpoint signed."""
+    root: Annotated[str, Field(pattern=_HEX64)]
+    """Lowercase hex root hash at that size."""
+    key_id: Annotated[str, Field(pattern=_HEX64)]
+    """SHA-256 (hex) of the raw Ed25519 public key that signed it."""
+    timestamp: int = Field(ge=0, le=2**64 - 1)
+    """The checkpoint's signing time, milliseconds since the epoch."""
+    signature: Annotated[str, Field(pattern=r"^[0-9a-f]{128}$")]
+    """The checkpoint's Ed25519 signature, lowercase hex."""
+
+    @model_validator(mode="after")
+    def _derive_id(self) -> ChronicleWitnessRow:
+        if not self.witness_id:
+            derived = stable_id("chronicle_witness", self.log, self.size, self.root, self.key_id, self.timestamp)
+            object.__setattr__(self, "witness_id", derived)
         return self
 
 

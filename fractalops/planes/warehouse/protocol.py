@@ -32,6 +32,19 @@ class WarehouseProtocol(Protocol):
         """Record a proof path's warehouse fact; returns its deterministic fact_id."""
         ...
 
+    def record_chronicle_witness(self, *, log: str, size: int, root: str, key_id: str, timestamp: int,
+                                 signature: str) -> str:
+        """Witness a signed Chronicle checkpoint outside the log; returns its deterministic witness_id."""
+        ...
+
+    def chronicle_witnesses(self, log: str | None = None) -> list[dict[str, Any]]:
+        """Witnessed checkpoints, smallest size first, as dicts of the checkpoint fields."""
+        ...
+
+    def newest_chronicle_witness(self, log: str, key_id: str) -> int | None:
+        """The largest size witnessed for `log` signed by `key_id`, or None."""
+        ...
+
     def get_proof_fact(self, fact_id: str) -> dict[str, Any] | None:
         """One proof fact as plain JSON, or None."""
         ...

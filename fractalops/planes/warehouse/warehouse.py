@@ -1,4 +1,4 @@
-"""`Warehouse`: validated writes and reads of events, facts, steward reports and proof facts.
+"""`Warehouse`: validated writes and reads of events, facts, steward reports, proof facts and Chronicle witnesses.
 
 Reads dedupe with FINAL (tables are ReplacingMergeTree keyed on identity); `query()` runs with the `final=1`
 setting so ad-hoc SQL over the row tables never double counts a re-inserted id. Rows that fail validation are
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from fractalops.errors import WarehouseError
 from fractalops.planes.warehouse.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, TABLES
-from fractalops.planes.warehouse.models import Event, Fact, ProofFact, StewardReportRow
+from fractalops.planes.warehouse.models import ChronicleWitnessRow, Event, Fact, ProofFact, StewardReportRow
 from fractalops.planes.warehouse.read_only import ReadScope, check_read_only
 
 __all__ = ["Warehouse", "Backend"]
@@ -32,6 +32,8 @@ _EVENT_COLUMNS = ("event_id", "ts", "ontology_id", "project", "source", "trace_i
 _FACT_COLUMNS = ("fact_id", "ts", "kind", "subject", "project", "thread_id", "ontology_id", "attrs")
 _PROOF_COLUMNS = ("fact_id", "ts", "thread_id", "proposal_id", "content_hash", "commit", "graph_iri",
                   "chronicle_ref", "attrs")
+_WITNESS_COLUMNS = ("witness_id", "ts", "log", "size", "root", "key_id", "timestamp", "signature")
+_WITNESS_FIELDS = ("log", "size", "root", "key_id", "timestamp", "signature")
 _REPORT_COLUMNS = ("report_id", "ts", "project", "datasets", "schema_fields", "owners", "domain_terms",
                    "lineage_edges", "impact_paths", "triples", "rdf_sha256", "datahub_path", "attrs")
 _QUARANTINE_COLUMNS = ("id", "ts", "source", "target", "reason", "payload")
@@ -240,6 +242,30 @@ class Warehouse:
             raise WarehouseError(f"proof fact for thread {thread_id!r} rejected: {_reason(exc)}") from None
         self._insert("proof_facts", _PROOF_COLUMNS, [[getattr(fact, c) for c in _PROOF_COLUMNS]])
         return fact.fact_id
+
+    def record_chronicle_witness(self, *, log: str, size: int, root: str, key_id: str, timestamp: int,
+                                 signature: str) -> str:
+        """Witness one signed Chronicle checkpoint; returns the deterministic witness_id (same checkpoint → same id)."""
+        try:
+            row = ChronicleWitnessRow(log=log, size=size, root=root, key_id=key_id, timestamp=timestamp,
+                                      signature=signature)
+        except ValidationError as exc:
+            raise WarehouseError(f"Chronicle witness of log {log!r} size {size!r} rejected: {_reason(exc)}") from None
+        self._insert("chronicle_witnesses", _WITNESS_COLUMNS, [[getattr(row, c) for c in _WITNESS_COLUMNS]])
+        return row.witness_id
+
+    def chronicle_witnesses(self, log: str | None = None) -> list[dict[str, Any]]:
+        """Witnessed checkpoints (of `log`, or of all logs), smallest size first, as dicts of the checkpoint fields."""
+        where = " WHERE log = {log:String}" if log is not None else ""
+        rows = self.query(f"SELECT {', '.join(_WITNESS_FIELDS)} FROM chronicle_witnesses{where} "
+                          f"ORDER BY size, timestamp", {"log": log} if log is not None else None)
+        return [{**r, "size": int(r["size"]), "timestamp": int(r["timestamp"])} for r in rows]
+
+    def newest_chronicle_witness(self, log: str, key_id: str) -> int | None:
+        """The largest size witnessed for `log` signed by `key_id`, or None."""
+        rows = self.query("SELECT max(size) AS n, count() AS c FROM chronicle_witnesses "
+                          "WHERE log = {log:String} AND key_id = {key_id:String}", {"log": log, "key_id": key_id})
+        return int(rows[0]["n"]) if rows and int(rows[0]["c"]) else None
 
     def record_steward_report(self, report: Mapping[str, Any]) -> str:
         """Record one steward report summary; returns its report_id. An invalid report is quarantined and raised."""

@@ -112,6 +112,41 @@ def test_proof_fact_lifecycle(warehouse: Warehouse) -> None:
     assert [f["fact_id"] for f in warehouse.proof_facts_for_thread("th-1")] == [other]
 
 
+def _witness(**over: object) -> dict:
+    args = {"log": "main", "size": 3, "root": "ab" * 32, "key_id": "cd" * 32, "timestamp": 1_772_600_000_123,
+            "signature": "ef" * 64}
+    args.update(over)
+    return args
+
+
+def test_chronicle_witness_round_trip(warehouse: Warehouse) -> None:
+    first = warehouse.record_chronicle_witness(**_witness())
+    assert warehouse.record_chronicle_witness(**_witness()) == first, "the same checkpoint is one witness"
+    warehouse.record_chronicle_witness(**_witness(size=7, root="12" * 32, timestamp=1_772_600_000_456))
+    warehouse.record_chronicle_witness(**_witness(log="ops", size=1))
+    assert warehouse.chronicle_witnesses("main") == [_witness(), _witness(size=7, root="12" * 32,
+                                                                          timestamp=1_772_600_000_456)]
+    assert len(warehouse.chronicle_witnesses()) == 3
+    assert warehouse.newest_chronicle_witness("main", "cd" * 32) == 7
+    assert warehouse.newest_chronicle_witness("main", "00" * 32) is None
+    assert warehouse.table_counts()["chronicle_witnesses"] == 3
+
+
+@pytest.mark.parametrize(("field", "value"), [("root", "AB" * 32), ("key_id", "x"), ("signature", "ef" * 32),
+                                              ("size", -1), ("log", "Main/../x")])
+def test_malformed_chronicle_witness_is_refused(warehouse: Warehouse, field: str, value: object) -> None:
+    with pytest.raises(WarehouseError, match=field):
+        warehouse.record_chronicle_witness(**_witness(**{field: value}))
+    assert warehouse.chronicle_witnesses() == []
+
+
+def test_a_v2_warehouse_migrates_forward_to_witnesses(warehouse: Warehouse) -> None:
+    warehouse._command("DROP TABLE chronicle_witnesses")
+    warehouse._command("DELETE FROM schema_migrations WHERE version = 3")
+    assert warehouse.migrate() == [3]
+    assert warehouse.chronicle_witnesses() == [] and warehouse.migrate() == []
+
+
 def test_proof_fact_with_missing_part_is_refused(warehouse: Warehouse) -> None:
     with pytest.raises(WarehouseError, match="chronicle_ref"):
         warehouse.record_proof_fact(**_proof(chronicle_ref=""))
