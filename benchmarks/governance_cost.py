@@ -118,12 +118,11 @@ def _apply(state: MinimalState) -> dict[str, Any]:
     return {"commit": _git(repo, "rev-parse", "HEAD").strip()}
 
 
-def build_minimal() -> StateGraph:
+def build_minimal(wrap: Callable[[str, Callable[[Any], Any]], Callable[[Any], Any]] | None = None) -> StateGraph:
     """The hand-written HITL change graph: make the diff, interrupt for approval, apply and commit."""
     builder = StateGraph(MinimalState)
-    builder.add_node("propose", _propose)
-    builder.add_node("review", _review)
-    builder.add_node("apply", _apply)
+    for name, fn in (("propose", _propose), ("review", _review), ("apply", _apply)):
+        builder.add_node(name, wrap(name, fn) if wrap else fn)
     builder.add_edge(START, "propose")
     builder.add_edge("propose", "review")
     builder.add_edge("review", "apply")
@@ -132,14 +131,26 @@ def build_minimal() -> StateGraph:
 
 
 class StageClock:
-    """Seconds per (node, part): part `self` is the node's whole run, `hud` and `outbox` the slices inside it."""
+    """Seconds per (node, part): part `self` is the node's whole run, `hud` and `outbox` the slices inside it; and
+    the git processes each node started (process starts dominate several stages on a small machine)."""
 
     def __init__(self) -> None:
         self.node = ""
         self.spent: dict[tuple[str, str], float] = defaultdict(float)
+        self.gits: dict[str, int] = defaultdict(int)
 
-    def reset(self) -> None:
+    def reset(self, node: str = "") -> None:
+        self.node = node
         self.spent.clear()
+        self.gits.clear()
+
+    def popen_counter(self, real: Callable[..., None]) -> Callable[..., None]:
+        def init(popen: subprocess.Popen, args: Any, *rest: Any, **kwargs: Any) -> None:
+            if isinstance(args, list | tuple) and args and Path(str(args[0])).name == "git":
+                self.gits[self.node] += 1
+            real(popen, args, *rest, **kwargs)
+
+        return init
 
     def node_factory(self, real: Callable[[Any], Callable[..., Any]]) -> Callable[[Any], Callable[..., Any]]:
         """Wraps `runtime.agent_node`: same typed signature, so LangGraph injects config and runtime as before."""
@@ -153,6 +164,7 @@ class StageClock:
                     return inner(state, config, runtime)
                 finally:  # the gate's first pass leaves by its interrupt
                     self.spent[spec.name, "self"] += time.perf_counter() - start
+                    self.node = ""  # outside any node: repo setup and checks are not counted
 
             node.__name__ = spec.name
             return node
@@ -180,10 +192,25 @@ class StageClock:
         return {stage: sum(parts.get(k, 0.0) for k in keys) for stage, keys in STAGES.items()}
 
     def nodes(self) -> dict[str, dict[str, float]]:
-        table: dict[str, dict[str, float]] = defaultdict(lambda: {"self": 0.0, "hud": 0.0, "outbox": 0.0})
+        table: dict[str, dict[str, float]] = defaultdict(lambda: {"self": 0.0, "hud": 0.0, "outbox": 0.0, "git": 0})
         for (node, part), seconds in self.spent.items():
             table[node][part] += seconds
+        for node, count in self.gits.items():
+            if node:
+                table[node]["git"] = count
         return dict(table)
+
+    def tagged(self, name: str, real: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """A plain `node(state)` whose git processes count under `name` (for the minimal graph)."""
+
+        def node(state: Any) -> Any:
+            self.node = name
+            try:
+                return real(state)
+            finally:
+                self.node = ""
+
+        return node
 
 
 def _failure(what: str) -> SystemExit:
@@ -234,7 +261,7 @@ def _use_data_dir(path: Path) -> None:
 
 
 def _print_breakdown(stage_runs: list[dict[str, float]], node_runs: list[dict[str, dict[str, float]]],
-                     instrumented: list[float], plain: list[float]) -> None:
+                     instrumented: list[float], plain: list[float], minimal_gits: int) -> None:
     medians = {stage: statistics.median(run[stage] for run in stage_runs) for stage in STAGES}
     total = sum(medians.values())
     print(f"\nwhere the squad's time goes (median per stage over {len(stage_runs)} instrumented changes;"
@@ -244,12 +271,17 @@ def _print_breakdown(stage_runs: list[dict[str, float]], node_runs: list[dict[st
         print(f"  {stage:<88} {seconds * 1000:8.1f} ms  {seconds / total:6.1%}")
     print(f"  {'sum of stage medians':<88} {total * 1000:8.1f} ms")
     print("\nper node (median ms per change; a node's own time excludes its HUD and outbox slices):")
-    print(f"  {'node':<16} {'own':>8} {'hud':>8} {'outbox':>8}")
+    print(f"  {'node':<16} {'own':>8} {'hud':>8} {'outbox':>8} {'git procs':>10}")
+    gits = 0
     for node in node_runs[0]:
         row = {part: statistics.median(run.get(node, {}).get(part, 0.0) for run in node_runs) * 1000
                for part in ("self", "hud", "outbox")}
-        print(f"  {node:<16} {row['self'] - row['hud'] - row['outbox']:8.2f} {row['hud']:8.2f} {row['outbox']:8.2f}")
-    print(json.dumps({"benchmark": "governance_cost_stages",
+        count = int(statistics.median(run.get(node, {}).get("git", 0) for run in node_runs))
+        gits += count
+        print(f"  {node:<16} {row['self'] - row['hud'] - row['outbox']:8.2f} {row['hud']:8.2f} {row['outbox']:8.2f}"
+              f" {count:10d}")
+    print(f"git processes per change: squad {gits}, minimal {minimal_gits}")
+    print(json.dumps({"benchmark": "governance_cost_stages", "git_processes": {"squad": gits, "minimal": minimal_gits},
                       "stages_ms": {stage.split(" (")[0]: round(s * 1000, 2) for stage, s in medians.items()}}))
 
 
@@ -264,7 +296,8 @@ def main() -> None:
         minimal = build_minimal().compile(checkpointer=InMemorySaver())
         instrument = [mock.patch.object(step_module, "compile_hud", clock.part("hud", step_module.compile_hud)),
                       mock.patch.object(step_module, "observe", clock.part("hud", step_module.observe)),
-                      mock.patch.object(LiveOutbox, "record", clock.part("outbox", LiveOutbox.record))]
+                      mock.patch.object(LiveOutbox, "record", clock.part("outbox", LiveOutbox.record)),
+                      mock.patch.object(subprocess.Popen, "__init__", clock.popen_counter(subprocess.Popen.__init__))]
 
         def timed_change(i: int) -> tuple[float, dict[str, float], dict[str, dict[str, float]]]:
             clock.reset()
@@ -284,13 +317,17 @@ def main() -> None:
             squad_t.append(_squad_change(squad, root, i))
             wall, stages, nodes = timed_change(i)
             timed_t.append(wall), stage_runs.append(stages), node_runs.append(nodes)
+        clock.reset()
+        with instrument[-1]:
+            _minimal_change(build_minimal(clock.tagged).compile(checkpointer=InMemorySaver()), root, ROUNDS)
+        minimal_gits = sum(n for node, n in clock.gits.items() if node)
         _use_data_dir(root / "data-cold")
         cold = _squad_change(squad, root, ROUNDS)
         close_warehouse()
     report_ratio("governance_cost", squad_t, minimal_t, None, "changes", baseline="minimal")
     print(f"first squad change in a fresh data dir (opens every store and plane): {cold * 1000:.1f} ms"
           f" = {cold / statistics.median(minimal_t):.2f}x the minimal graph's median")
-    _print_breakdown(stage_runs, node_runs, timed_t, squad_t)
+    _print_breakdown(stage_runs, node_runs, timed_t, squad_t, minimal_gits)
 
 
 if __name__ == "__main__":
