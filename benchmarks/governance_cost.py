@@ -3,14 +3,17 @@
 Both sides make the same change (one new file) in the same kind of fresh repo with the same checkpointer
 (`InMemorySaver`), on a fresh thread per change, timed from launch to the applied commit:
 - squad: `build_squad()` from launch through sentinel's classification, the gate's interrupt, approve (resume as an
-  authenticated approver), relay's apply, lineage, and proof closed (the HUD's completion proof reads `closed: ...`);
+  authenticated approver), relay's apply, lineage, and proof closed (the HUD's completion proof reads `closed: ...`),
+  with forge on its Armory default (`workspace.default`, a builder process) and, as a second line, bound to `native`
+  (the in-process builder), which shows what the asset's process costs;
 - minimal: three nodes, no proof, no stores: `propose` writes the change in a `git worktree` of the target and takes
   `git diff --cached --binary`, `review` calls `interrupt()`, `apply` runs `git apply --index` and `git commit`.
 
 The ratio has no target yet; it is measured so that one can be set. Where the squad's time goes is measured in
 separate, interleaved rounds of an instrumented squad graph: `build_squad` is built with a node factory that times
 the real node with `time.perf_counter`, and, for those rounds only, the step wrapper's HUD compile/fold and
-`LiveOutbox.record` are timed the same way, so each node's HUD and outbox time is split out of its own. That adds
+`LiveOutbox.record` and the asset's `run_process` are timed the same way, so each node's HUD, outbox and asset
+process time is split out of its own (and git processes started are counted per node). That adds
 a few clock reads per node (well under a microsecond each, against nodes of milliseconds) and the instrumented
 median is printed beside the plain one, so any distortion shows. Not used: `stream_mode="updates"` timestamps (they
 charge checkpoint writes and scheduling to the next node and cannot split a node's HUD or outbox work out) and a
@@ -48,6 +51,7 @@ from langgraph.types import Command, interrupt  # noqa: E402
 
 from benchmarks._ratio import report_ratio  # noqa: E402
 from benchmarks.squad_overhead import _repo  # noqa: E402
+from fractalops.adapters import run as adapter_run_module  # noqa: E402
 from fractalops.graphs import squad as squad_module  # noqa: E402
 from fractalops.hud import compile_hud  # noqa: E402
 from fractalops.planes.live import LiveOutbox  # noqa: E402
@@ -59,20 +63,24 @@ USER = {"identity": "bench", "roles": ["operator", "approver"]}
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "12"))
 FILE = "src/m.py"
 APPROVE = Command(resume={"decisions": [{"type": "approve"}]})
+NATIVE_FORGE = {"forge": "native"}
+"""The in-process builder; without a binding forge runs the Armory default, `workspace.default`, as a process."""
 
-STAGES: dict[str, tuple[str, ...]] = {
-    "launch/HUD (atlas, sentinel_launch, mercury, ontos_identity, signal, every HUD compile)":
-        ("atlas", "sentinel_launch", "mercury", "ontos_identity", "signal", "hud"),
-    "build (forge: worktree, write, diff, proposal)": ("forge",),
-    "classify (sentinel_review: constitution)": ("sentinel_review",),
-    "gate (interrupt, decision, approvers rule)": ("gate",),
-    "apply (relay: git apply + commit)": ("relay",),
-    "lineage (ontos_lineage: RDF/SHACL)": ("ontos_lineage",),
-    "proof (ledger: Chronicle + warehouse + verify)": ("ledger",),
-    "live outbox (every step's events + projection)": ("outbox",),
-    "LangGraph (checkpoints, scheduling, channels)": ("langgraph",),
+STAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "launch_hud": ("launch/HUD (atlas, sentinel_launch, mercury, ontos_identity, signal, every HUD compile)",
+                   ("atlas", "sentinel_launch", "mercury", "ontos_identity", "signal", "hud")),
+    "build_asset": ("build: the bound asset's process (forge's default `workspace.default`, a Python child)",
+                    ("adapter",)),
+    "build": ("build: the rest of forge (worktree, diff, payload, proposal record)", ("forge",)),
+    "classify": ("classify (sentinel_review: constitution)", ("sentinel_review",)),
+    "gate": ("gate (interrupt, decision, approvers rule)", ("gate",)),
+    "apply": ("apply (relay: git apply + commit)", ("relay",)),
+    "lineage": ("lineage (ontos_lineage: RDF/SHACL)", ("ontos_lineage",)),
+    "proof": ("proof (ledger: Chronicle + warehouse + verify)", ("ledger",)),
+    "outbox": ("live outbox (every step's events + projection)", ("outbox",)),
+    "langgraph": ("LangGraph (checkpoints, scheduling, channels)", ("langgraph",)),
 }
-"""Stage -> the nodes whose own time it is, or the cross-cutting part (`hud`, `outbox`, `langgraph`)."""
+"""Stage -> (label, the nodes whose own time it is or the cross-cutting parts: `hud`, `outbox`, `adapter`, `langgraph`)."""
 
 
 class MinimalState(TypedDict, total=False):
@@ -189,15 +197,18 @@ class StageClock:
             if part != "self":
                 parts[node] -= seconds
         parts["langgraph"] = wall - sum(s for (_, part), s in self.spent.items() if part == "self")
-        return {stage: sum(parts.get(k, 0.0) for k in keys) for stage, keys in STAGES.items()}
+        return {stage: sum(parts.get(k, 0.0) for k in keys) for stage, (_, keys) in STAGES.items()}
 
     def nodes(self) -> dict[str, dict[str, float]]:
-        table: dict[str, dict[str, float]] = defaultdict(lambda: {"self": 0.0, "hud": 0.0, "outbox": 0.0, "git": 0})
+        table: dict[str, dict[str, float]] = defaultdict(
+            lambda: {"self": 0.0, "hud": 0.0, "outbox": 0.0, "adapter": 0.0, "git": 0})
         for (node, part), seconds in self.spent.items():
             table[node][part] += seconds
         for node, count in self.gits.items():
             if node:
                 table[node]["git"] = count
+        for row in table.values():
+            row["own"] = row["self"] - row["hud"] - row["outbox"] - row["adapter"]
         return dict(table)
 
     def tagged(self, name: str, real: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -226,9 +237,9 @@ def _check_applied(repo: Path, changes: list[dict[str, str]], who: str) -> None:
         raise _failure(f"{who}: the change was not committed as asked in {repo}")
 
 
-def _squad_change(graph: Any, root: Path, i: int) -> float:
+def _squad_change(graph: Any, root: Path, i: int, **configurable: Any) -> float:
     repo, changes = _change(root, i)
-    config = {"configurable": {"thread_id": str(uuid.uuid4()), "langgraph_auth_user": USER}}
+    config = {"configurable": {"thread_id": str(uuid.uuid4()), "langgraph_auth_user": USER, **configurable}}
     start = time.perf_counter()
     result = graph.invoke({"intent": "bench change", "workspace": str(repo), "changes": changes}, config)
     if len(result.get("__interrupt__") or []) != 1:
@@ -268,21 +279,20 @@ def _print_breakdown(stage_runs: list[dict[str, float]], node_runs: list[dict[st
           f" instrumented total median {statistics.median(instrumented) * 1000:.1f} ms vs plain"
           f" {statistics.median(plain) * 1000:.1f} ms):")
     for stage, seconds in medians.items():
-        print(f"  {stage:<88} {seconds * 1000:8.1f} ms  {seconds / total:6.1%}")
+        print(f"  {STAGES[stage][0]:<88} {seconds * 1000:8.1f} ms  {seconds / total:6.1%}")
     print(f"  {'sum of stage medians':<88} {total * 1000:8.1f} ms")
-    print("\nper node (median ms per change; a node's own time excludes its HUD and outbox slices):")
-    print(f"  {'node':<16} {'own':>8} {'hud':>8} {'outbox':>8} {'git procs':>10}")
+    print("\nper node (median ms per change; a node's own time excludes its HUD, outbox and asset-process slices):")
+    print(f"  {'node':<16} {'own':>8} {'hud':>8} {'outbox':>8} {'asset':>8} {'git procs':>10}")
     gits = 0
     for node in node_runs[0]:
         row = {part: statistics.median(run.get(node, {}).get(part, 0.0) for run in node_runs) * 1000
-               for part in ("self", "hud", "outbox")}
+               for part in ("own", "hud", "outbox", "adapter")}
         count = int(statistics.median(run.get(node, {}).get("git", 0) for run in node_runs))
         gits += count
-        print(f"  {node:<16} {row['self'] - row['hud'] - row['outbox']:8.2f} {row['hud']:8.2f} {row['outbox']:8.2f}"
-              f" {count:10d}")
+        print(f"  {node:<16} {row['own']:8.2f} {row['hud']:8.2f} {row['outbox']:8.2f} {row['adapter']:8.2f} {count:10d}")
     print(f"git processes per change: squad {gits}, minimal {minimal_gits}")
     print(json.dumps({"benchmark": "governance_cost_stages", "git_processes": {"squad": gits, "minimal": minimal_gits},
-                      "stages_ms": {stage.split(" (")[0]: round(s * 1000, 2) for stage, s in medians.items()}}))
+                      "stages_ms": {stage: round(s * 1000, 2) for stage, s in medians.items()}}))
 
 
 def main() -> None:
@@ -297,6 +307,8 @@ def main() -> None:
         instrument = [mock.patch.object(step_module, "compile_hud", clock.part("hud", step_module.compile_hud)),
                       mock.patch.object(step_module, "observe", clock.part("hud", step_module.observe)),
                       mock.patch.object(LiveOutbox, "record", clock.part("outbox", LiveOutbox.record)),
+                      mock.patch.object(adapter_run_module, "run_process",
+                                        clock.part("adapter", adapter_run_module.run_process)),
                       mock.patch.object(subprocess.Popen, "__init__", clock.popen_counter(subprocess.Popen.__init__))]
 
         def timed_change(i: int) -> tuple[float, dict[str, float], dict[str, dict[str, float]]]:
@@ -311,10 +323,12 @@ def main() -> None:
             return wall, clock.stages(wall), clock.nodes()
 
         _squad_change(squad, root, -1), _minimal_change(minimal, root, -1), timed_change(-1)  # imports, Rego, caches
-        squad_t, minimal_t, timed_t, stage_runs, node_runs = [], [], [], [], []
-        for i in range(ROUNDS):  # interleaved so machine load hits all three alike
+        _squad_change(squad, root, -1, bindings=NATIVE_FORGE)
+        squad_t, native_t, minimal_t, timed_t, stage_runs, node_runs = [], [], [], [], [], []
+        for i in range(ROUNDS):  # interleaved so machine load hits all four alike
             minimal_t.append(_minimal_change(minimal, root, i))
             squad_t.append(_squad_change(squad, root, i))
+            native_t.append(_squad_change(squad, root, i, bindings=NATIVE_FORGE))
             wall, stages, nodes = timed_change(i)
             timed_t.append(wall), stage_runs.append(stages), node_runs.append(nodes)
         clock.reset()
@@ -325,6 +339,12 @@ def main() -> None:
         cold = _squad_change(squad, root, ROUNDS)
         close_warehouse()
     report_ratio("governance_cost", squad_t, minimal_t, None, "changes", baseline="minimal")
+    native, minimal_median = statistics.median(native_t), statistics.median(minimal_t)
+    print(f"squad with forge bound to `native` (in-process builder, no asset process): median {native * 1000:.1f} ms"
+          f" = {native / minimal_median:.3f}x minimal")
+    print(json.dumps({"benchmark": "governance_cost_native_forge", "squad_ms": round(native * 1000, 1),
+                      "minimal_ms": round(minimal_median * 1000, 1), "ratio": round(native / minimal_median, 3),
+                      "target": None, "rounds": len(native_t)}))
     print(f"first squad change in a fresh data dir (opens every store and plane): {cold * 1000:.1f} ms"
           f" = {cold / statistics.median(minimal_t):.2f}x the minimal graph's median")
     _print_breakdown(stage_runs, node_runs, timed_t, squad_t, minimal_gits)
