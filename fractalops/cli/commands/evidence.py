@@ -94,8 +94,8 @@ def _offline_warehouse(root: Path) -> tuple[Any, str]:
 
 
 def _verify_offline(data_dir: Path, log: str, allow_unsigned_tail: bool, as_json: bool) -> dict[str, Any]:
+    from fractalops.planes.chronicle_audit import verify_data_dir
     from fractalops.planes.proposals import ChronicleWitnessStore, ProposalStore
-    from fractalops.server.evidence_routes import verify_data_dir
 
     root = _offline_root(data_dir, as_json)
     store_path = root / "proposals.sqlite"
@@ -173,7 +173,7 @@ def show(
     data_dir: DataDirOption = None,
 ) -> None:
     """Show a log entry (checked against the ref's leaf hash) or an artifact's metadata."""
-    from fractalops.server.evidence_routes import entry_document
+    from fractalops.planes.chronicle_audit import entry_document
 
     try:
         ArtifactRef.parse(ref) if ref.startswith("sha256:") else EvidenceRef.parse(ref)  # say what is malformed first
@@ -201,7 +201,7 @@ def proof(
     data_dir: DataDirOption = None,
 ) -> None:
     """Print the RFC 6962 inclusion proof (audit path) of an entry, checked against the root before printing."""
-    from fractalops.server.evidence_routes import proof_document
+    from fractalops.planes.chronicle_audit import proof_document
 
     if index < 0 or (size is not None and size < 0):
         fail(EvidenceError(f"entry index and --size must be non-negative, got {index} and {size}"), as_json)
