@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
+from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 from fractalops.agents import gate, ledger, ontos, relay, scribe, sentinel, signal
@@ -26,6 +27,7 @@ _JOBS = (scribe.STEWARD_SPEC, sentinel.REVIEW_SPEC, gate.SPEC, relay.SPEC, ontos
          signal.SPEC)
 
 
+@with_config(ConfigDict(use_attribute_docstrings=True))
 class StewardInput(TypedDict):
     """What a steward run takes."""
 
@@ -33,11 +35,13 @@ class StewardInput(TypedDict):
     """The project directory to scan (a path on the server)."""
 
 
+@with_config(ConfigDict(use_attribute_docstrings=True))
 class StewardOutput(SquadOutput, total=False):
     result: dict[str, Any]
     """`rdf`, `datahub`, `warehouse` (report id, events), counts, unmapped terms and mapping proposal ids."""
 
 
+@with_config(ConfigDict(use_attribute_docstrings=True))
 class StewardState(SquadState, total=False):
     project_dir: str
     """The project directory to scan (a path on the server)."""

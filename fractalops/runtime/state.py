@@ -1,7 +1,7 @@
 """The squad's graph state, input and run context: ids, refs and the compact summary (never blobs).
 
 `typing_extensions.TypedDict` (not `typing`'s) because the server builds Studio's forms from these types with
-pydantic, which needs it on Python < 3.12.
+pydantic, which needs it on Python < 3.12; the docstring under each field becomes its description in the form.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 __all__ = ["SquadInput", "SquadOutput", "SquadState", "SquadContext", "keep_recent"]
 
 _RECENT = 24
+_DESCRIBED = ConfigDict(use_attribute_docstrings=True)
 
 
 def keep_recent(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -22,6 +24,7 @@ def keep_recent(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] |
     return [*(left or []), *(right or [])][-_RECENT:]
 
 
+@with_config(_DESCRIBED)
 class SquadContext(TypedDict, total=False):
     """Run options (LangGraph run `context`, or the same keys under `config.configurable`); kept on the thread."""
 
@@ -31,6 +34,7 @@ class SquadContext(TypedDict, total=False):
     """Agent -> asset_id or role in the Armory (e.g. `{"forge": "claude.default"}`)."""
 
 
+@with_config(_DESCRIBED)
 class SquadInput(TypedDict, total=False):
     """What a run takes: structured input, or a chat `messages` list whose last human message is the intent."""
 
@@ -44,6 +48,7 @@ class SquadInput(TypedDict, total=False):
     """Chat input (Agent Chat UI, Studio chat); the squad answers with one sentence per run."""
 
 
+@with_config(_DESCRIBED)
 class SquadOutput(TypedDict, total=False):
     """What a finished (or waiting) run leaves for the caller."""
 
@@ -61,6 +66,7 @@ class SquadOutput(TypedDict, total=False):
     """Recent advice from the enabled pack agents: `{"agent", "note"}`."""
 
 
+@with_config(_DESCRIBED)
 class SquadState(SquadInput, total=False):
     summary: dict[str, Any]
     """The compact thread summary (`hud.ThreadSummary`): the HUD's only input."""

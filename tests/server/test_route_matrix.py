@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pytest
 from fractalops.identity import Principal
 from fractalops.server.access import Access, decide
 from tests.conftest import make_git_repo
-from tests.e2e.conftest import KEYS, Server, start_server
+from tests.e2e.conftest import KEYS, Server
 
 pytestmark = pytest.mark.server
 
@@ -167,13 +167,6 @@ BLOCKED = {("POST", "/internal/truncate"), ("GET", "/internal/debug/thread/{thre
 """The dev runtime's own routes and the v2 event-streaming transport: 404 for everyone, with or without a key."""
 UNMOUNTED = {("GET", "/threads/{thread_id}/storage"): 501}
 """In the OpenAPI document but not available on this server: checkpoint storage (custom checkpointer)."""
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("matrix-data"))
-    yield srv
-    srv.dev.stop()
 
 
 def _client(server: Server, key: str | None) -> httpx.Client:
