@@ -1,11 +1,11 @@
 """What a workspace patch touches, as git itself reads it (never by matching `diff --git` headers).
 
-`inspect_patch(diff, repo, base)` asks git twice:
-1. `git apply --numstat -z` parses the diff with git's own parser (quoted names, spaces, unicode, binary hunks),
-   outside any repository; a diff git cannot read is refused with git's message;
-2. the diff is applied to a throwaway index read from `base` (`git apply --cached`, objects into a throwaway
-   object directory, so nothing is written under the target) and `git diff --cached --raw -z --no-renames <base>`
-   reports what it did: every path (a rename is its source deleted plus its destination added), old and new mode.
+`inspect_patch(diff, repo, base)` applies the diff to a throwaway index read from `base` (`git apply --cached
+--numstat -z --apply`, objects into a throwaway object directory, so nothing is written under the target): git's own
+parser reads the names (quoted, spaces, unicode, binary hunks), and `git diff --cached --raw -z --no-renames <base>`
+then reports what the patch did: every path (a rename is its source deleted plus its destination added) with its old
+and new mode. A diff git cannot read or apply is refused with git's message. `read_patch_names` is git's parse alone
+(`git apply --numstat -z`, outside any repository), for when there is no target to apply to.
 
 `check_patch` is `inspect_patch` plus the path policy: every path passes `fractalops.repo_paths` (absolute, `..`,
 `.git`, control characters), no path goes through a symlink or a submodule of `base` or of the target's working
@@ -15,11 +15,13 @@ are allowed: the file is in the list and `describe()` shows the mode change to t
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -32,6 +34,32 @@ __all__ = ["FileChange", "PatchFiles", "read_patch_names", "inspect_patch", "che
 
 SYMLINK, GITLINK, EXECUTABLE, ABSENT = "120000", "160000", "100755", "000000"
 _FULL_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+class _Memo:
+    """A small bounded memo keyed by the diff's digest (never the diff itself, which may be megabytes)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size, self._lock, self._items = size, threading.Lock(), OrderedDict()
+
+    def get(self, key: tuple, compute: Callable[[], object]) -> object:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+_NAMES, _PATCHES = _Memo(), _Memo()
+
+
+def _digest(diff: str) -> str:
+    return hashlib.sha256(diff.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -97,82 +125,104 @@ def _fields(out: bytes) -> list[str]:
     return [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0")]
 
 
-@functools.lru_cache(maxsize=64)
-def _numstat(diff: str) -> tuple[tuple[str, bool], ...]:
-    with tempfile.TemporaryDirectory(prefix="fractalops-patch-") as scratch:
-        # outside any repository, so no target config changes how the diff is read
-        env = {"GIT_CEILING_DIRECTORIES": str(Path(scratch).parent)}
-        proc = _run(Path(scratch), "apply", "--numstat", "-z", "-", data=diff.encode("utf-8", "surrogateescape"),
-                    env=env)
-    if proc.returncode != 0:
-        raise ProposalError(f"git cannot read the diff (no `diff --git` file header it accepts, or a corrupt hunk): "
-                            f"{_err(proc)}")
+def _parse_numstat(out: bytes) -> tuple[tuple[str, bool], ...]:
     named = []
-    for record in _fields(proc.stdout):
+    for record in _fields(out):
         if record:
             added, _deleted, name = record.split("\t", 2)
             named.append((name, added == "-"))
     return tuple(named)
 
 
+def _read_numstat(diff: str) -> tuple[tuple[str, bool], ...]:
+    with tempfile.TemporaryDirectory(prefix="fractalops-patch-") as scratch:
+        # outside any repository, so no target config changes how the diff is read
+        env = {"GIT_CEILING_DIRECTORIES": str(Path(scratch).parent)}
+        proc = _run(Path(scratch), "apply", "--numstat", "-z", "-", data=_bytes(diff), env=env)
+    if proc.returncode != 0:
+        raise ProposalError(f"git cannot read the diff (no `diff --git` file header it accepts, or a corrupt hunk): "
+                            f"{_err(proc)}")
+    return _parse_numstat(proc.stdout)
+
+
+def _bytes(diff: str) -> bytes:
+    return diff.encode("utf-8", "surrogateescape")
+
+
 def read_patch_names(diff: str) -> list[str]:
     """The names git's parser reads in `diff`, in order (a rename: its destination only); `ProposalError` if none."""
     if not isinstance(diff, str) or not diff.strip():
         raise ProposalError("the diff is empty; give a unified diff (`git diff --binary` output)")
-    return [name for name, _ in _numstat(diff)]
+    named: tuple[tuple[str, bool], ...] = _NAMES.get((_digest(diff),), lambda: _read_numstat(diff))  # type: ignore[assignment]
+    return [name for name, _ in named]
+
+
+def _locate(repo: Path) -> tuple[Path, str]:
+    """(top-level directory, absolute object directory) of the repository holding `repo`."""
+    repo = Path(repo)
+    if not repo.is_dir():
+        raise ProposalError(f"target {repo} is not a directory; a workspace patch needs its git repository")
+    proc = _run(repo, "rev-parse", "--show-toplevel", "--path-format=absolute", "--git-path", "objects")
+    if proc.returncode != 0:
+        raise ProposalError(f"target {repo} is not inside a git repository: {_err(proc)}")
+    top, objects = proc.stdout.decode("utf-8", "surrogateescape").splitlines()[:2]
+    return Path(top), objects
 
 
 def toplevel(repo: Path) -> Path:
     """The top-level directory of the git repository holding `repo`; `ProposalError` if there is none."""
-    repo = Path(repo)
-    if not repo.is_dir():
-        raise ProposalError(f"target {repo} is not a directory; a workspace patch needs its git repository")
-    proc = _run(repo, "rev-parse", "--show-toplevel")
-    if proc.returncode != 0:
-        raise ProposalError(f"target {repo} is not inside a git repository: {_err(proc)}")
-    return Path(proc.stdout.decode("utf-8", "surrogateescape").strip())
+    return _locate(repo)[0]
 
 
-def _inspect(diff: str, top: Path, base: str) -> PatchFiles:
-    binary = dict(_numstat(diff))
-    objects = _run(top, "rev-parse", "--path-format=absolute", "--git-path", "objects")
+class _DoesNotApply(ProposalError):
+    """The scratch apply failed (the caller may find a clearer reason in the path policy)."""
+
+
+def _inspect(diff: str, top: Path, objects: str, base: str) -> PatchFiles:
     with tempfile.TemporaryDirectory(prefix="fractalops-patch-") as scratch:
         (Path(scratch) / "objects").mkdir()
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index"), "GIT_OBJECT_DIRECTORY": str(Path(scratch) / "objects"),
-               "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects.stdout.decode("utf-8", "surrogateescape").strip()}
+               "GIT_ALTERNATE_OBJECT_DIRECTORIES": objects}
         read = _run(top, "read-tree", base, env=env)
         if read.returncode != 0:
             raise ProposalError(f"base {base!r} is not a commit of {top}: {_err(read)}")
-        applied = _run(top, "apply", "--cached", "-", data=diff.encode("utf-8", "surrogateescape"), env=env)
+        # one call: git's parse (`--numstat`, binary flags) and, with `--apply`, the apply onto the scratch index
+        applied = _run(top, "apply", "--cached", "--numstat", "-z", "--apply", "-", data=_bytes(diff), env=env)
         if applied.returncode != 0:
-            raise ProposalError(f"the diff does not apply to {base[:12]} of {top}: {_err(applied)}")
-        raw = _run(top, "diff", "--cached", "--raw", "-z", "--no-renames", "--full-index", "--no-ext-diff", base,
+            raise _DoesNotApply(f"the diff does not apply to {base[:12]} of {top}: {_err(applied)}")
+        raw = _run(top, "diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff", base,
                    "--", env=env)
         if raw.returncode != 0:
             raise ProposalError(f"git could not list what the diff changes in {top}: {_err(raw)}")
+    named = _parse_numstat(applied.stdout)
+    binary = dict(named)
     fields = _fields(raw.stdout)
     changes = []
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):
         if meta.startswith(":"):
             old_mode, new_mode, _old, _new, status = meta[1:].split(" ")
             changes.append(FileChange(path, status[:1], old_mode, new_mode, binary.get(path, False)))
-    return PatchFiles(tuple(sorted(changes, key=lambda c: c.path)), tuple(name for name, _ in _numstat(diff)))
+    return PatchFiles(tuple(sorted(changes, key=lambda c: c.path)), tuple(name for name, _ in named))
 
 
-@functools.lru_cache(maxsize=64)
-def _inspect_cached(diff: str, top: Path, base: str) -> PatchFiles:
-    return _inspect(diff, top, base)
-
-
-def _inspect_at(diff: str, top: Path, base: str) -> PatchFiles:
+def _inspect_at(diff: str, top: Path, objects: str, base: str) -> PatchFiles:
+    if not isinstance(diff, str) or not diff.strip():
+        raise ProposalError("the diff is empty; give a unified diff (`git diff --binary` output)")
+    if not _FULL_SHA.fullmatch(base or ""):
+        return _inspect(diff, top, objects, base)
     # a full sha names immutable content, so the answer can be reused (forge, the gate and relay ask in turn)
-    return (_inspect_cached if _FULL_SHA.fullmatch(base or "") else _inspect)(diff, top, base)
+    return _PATCHES.get((_digest(diff), str(top), base),  # type: ignore[return-value]
+                        lambda: _inspect(diff, top, objects, base))
 
 
 def inspect_patch(diff: str, repo: Path, base: str) -> PatchFiles:
     """What `diff` does to `base` of the repository holding `repo`; `ProposalError` if git cannot read or apply it."""
-    read_patch_names(diff)
-    return _inspect_at(diff, toplevel(repo), base)
+    top, objects = _locate(repo)
+    try:
+        return _inspect_at(diff, top, objects, base)
+    except _DoesNotApply:
+        read_patch_names(diff)  # git's parse error, when that is why
+        raise
 
 
 def files_in_diff(diff: str, repo: Path, base: str) -> list[str]:
@@ -222,21 +272,25 @@ def check_target_paths(repo: Path, base: str, paths: list[str]) -> None:
 
 def check_patch(diff: str, repo: Path, base: str) -> PatchFiles:
     """`inspect_patch` plus the path policy; `UnsafePathError` naming the first refused path and why."""
-    names = read_patch_names(diff)
-    for name in names:  # before the scratch apply, so the refusal is ours (with a reason), not git's
-        check_repo_path(name)
-    top = toplevel(repo)
-    _check_tree(top, base, names)
-    patch = _inspect_at(diff, top, base)
+    top, objects = _locate(repo)
+    try:
+        patch = _inspect_at(diff, top, objects, base)
+    except _DoesNotApply:
+        # git refuses `.git/...`, `../...` and paths beyond a symlink itself; say why in the policy's words
+        names = read_patch_names(diff)
+        for name in names:
+            check_repo_path(name)
+        _check_tree(top, base, names)
+        raise
+    for path in patch.paths:
+        check_repo_path(path)
     for c in patch.changes:
-        check_repo_path(c.path)
         if c.new_mode == SYMLINK:
             raise UnsafePathError(f"path {c.path!r} would {'stay' if c.old_mode == SYMLINK else 'become'} a symlink "
                                   "(mode 120000); a proposal may not create or change symlinks", path=c.path)
         if GITLINK in (c.old_mode, c.new_mode):
             raise UnsafePathError(f"path {c.path!r} is a submodule (gitlink, mode 160000); a proposal may not add, "
                                   "change or remove submodules", path=c.path)
-    _check_tree(top, base, [c.path for c in patch.changes if c.path not in names])  # rename sources
     link_removed = {c.path for c in patch.changes if c.old_mode == SYMLINK}
     for path in patch.paths:
         check_worktree_path(top, path, may_be_symlink=path in link_removed)

@@ -201,11 +201,10 @@ def apply_workspace_patch(proposal: Proposal, *, lock_dir: Path, approvers: list
             if dirty := _touches(set(listed), before):
                 raise ProposalError(f"{repo} has uncommitted changes where {proposal.id} writes ({dirty}); commit, "
                                     "stash or discard them, then resume the thread to apply it")
-            check = git(repo, "apply", "--index", "--check", "-", input=diff, check=False)
-            if check.returncode != 0:
+            applied = git(repo, "apply", "--index", "-", input=diff, check=False)  # all or nothing
+            if applied.returncode != 0:
                 return ApplyOutcome("stale", reason=f"the patch no longer applies to the working tree of {repo}: "
-                                                    f"{check.stderr.strip()[:300]}")
-            git(repo, "apply", "--index", "-", input=diff)
+                                                    f"{applied.stderr.strip()[:300]}")
         message = (
             f"{proposal.title or proposal.kind} ({proposal.author_agent})\n\n"
             f"{PROPOSAL_TRAILER}: {proposal.id}\n"

@@ -100,3 +100,16 @@ def test_target_paths_under_a_tracked_link_or_a_submodule_are_refused(tmp_path: 
                         ("docs", "is a symlink"), (".git/x", "inside .git")]:
         with pytest.raises(UnsafePathError, match=match):
             check_target_paths(repo, "HEAD", [path])
+
+
+def test_a_patch_into_a_submodule_or_through_a_tracked_link_says_so(tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path / "repo")
+    (repo / "docs").symlink_to("/usr/share/doc")
+    git(repo, "add", "docs")
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{'b' * 40},vendor/lib")
+    git(repo, "commit", "-qm", "link and submodule")
+    for path, match in [("vendor/lib/x.c", "inside the submodule 'vendor/lib'"),
+                        ("docs/x.md", "goes through the symlink 'docs'")]:
+        diff = f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1 @@\n+x\n"
+        with pytest.raises(UnsafePathError, match=match):
+            check_patch(diff, repo, "HEAD")
