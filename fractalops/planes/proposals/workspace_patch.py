@@ -173,8 +173,8 @@ def _verify(repo: Path, pid: str, old_head: str, listed: list[str], before: dict
 def apply_workspace_patch(proposal: Proposal, *, lock_dir: Path, approvers: list[str]) -> ApplyOutcome:
     """Apply an approved workspace patch; idempotent and safe to replay after a crash."""
     payload = proposal.payload
+    repo = toplevel(Path(proposal.target))  # git applies paths from the top; a sub-directory target would drop some
     with target_lock(lock_dir, proposal.target):
-        repo = toplevel(Path(proposal.target))
         if commit := find_applied_commit(repo, proposal.id):
             return ApplyOutcome("already_applied", commit=commit)
         head = git(repo, "rev-parse", "HEAD").stdout.strip()
