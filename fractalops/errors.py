@@ -28,6 +28,7 @@ __all__ = [
     "AdapterTimeoutError",
     "CatalogError",
     "IllegalPhaseError",
+    "UnsafePathError",
 ]
 
 
@@ -169,3 +170,12 @@ class CatalogError(FractalOpsError):
 
 class IllegalPhaseError(FractalOpsError):
     """A squad node set a phase its transitions do not allow (a bug in that node, never a user error)."""
+
+
+class UnsafePathError(FractalOpsError):
+    """A path no change may touch (see `fractalops.repo_paths`): outside the workspace, in `.git`, through a symlink,
+    a symlink or gitlink, control characters. Raised before anything is written or recorded."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        self.path = path
+        super().__init__(message)

@@ -5,46 +5,35 @@ JSON (`AdapterTask.to_dict()`), checks every change first, then writes each chan
 (relative, inside the cwd) and prints JSONL events: `{"type": "file_written", "path": ...}` per file, then
 `{"type": "done", "message": ...}`. A change with `"delete": true` removes the file (`file_deleted`).
 
-Refused (exit 2, nothing written, an `{"type": "error", ...}` event and a message on stderr): absolute paths,
-`..` escapes, paths that resolve outside the cwd through a symlink, paths inside `.git`, non-string content.
+Refused (exit 2, nothing written, an `{"type": "error", ...}` event and a message on stderr): every path
+`fractalops.repo_paths` refuses (absolute, `..`, `.git` in any spelling, NUL and control characters), a path through
+a symlinked directory or onto a symlink, non-string content.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
+
+from fractalops.errors import UnsafePathError
+from fractalops.repo_paths import check_worktree_path
 
 __all__ = ["ChangeRefused", "check_change_path", "write_changes", "main"]
 
 
-class ChangeRefused(ValueError):
+class ChangeRefused(UnsafePathError, ValueError):
     """A change that would write outside the workspace or is malformed."""
 
 
 def check_change_path(root: Path, raw: Any) -> Path:
-    """The absolute target inside `root` for a repo-relative `raw` path; `ChangeRefused` otherwise."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise ChangeRefused(f"change path {raw!r} must be a non-empty relative path string")
-    if "\0" in raw:
-        raise ChangeRefused(f"change path {raw!r} contains a NUL byte")
-    pure = PurePosixPath(raw.replace("\\", "/"))
-    if pure.is_absolute() or raw.startswith(("/", "\\")) or (len(raw) > 1 and raw[1] == ":"):
-        raise ChangeRefused(f"change path {raw!r} is absolute; give a path relative to the workspace root")
-    if ".." in pure.parts:
-        raise ChangeRefused(f"change path {raw!r} escapes the workspace with '..'; give a path inside it")
-    if pure.parts and pure.parts[0] == ".git":
-        raise ChangeRefused(f"change path {raw!r} is inside .git; only working-tree files may change")
-    root = root.resolve()
-    target = (root / Path(*pure.parts)).resolve()
-    try:
-        target.relative_to(root)
-    except ValueError:
-        raise ChangeRefused(f"change path {raw!r} resolves to {target}, outside the workspace (a symlink?)") from None
-    if target == root:
-        raise ChangeRefused(f"change path {raw!r} names the workspace root itself; give a file path")
-    return target
+    """The absolute target inside `root` for a repo-relative `raw` path; `ChangeRefused` otherwise.
+
+    The policy is `fractalops.repo_paths` (shared with run input, forge and relay); on top of it a change is
+    refused when a parent directory or the file itself is a symlink, even one that stays inside `root`.
+    """
+    return check_worktree_path(root, raw, error=ChangeRefused)
 
 
 def _emit(event: dict[str, Any]) -> None:

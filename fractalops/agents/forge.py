@@ -14,9 +14,10 @@ from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
 from fractalops.adapters.workspace import isolated_workspace
 from fractalops.adapters.write_changes import check_change_path
-from fractalops.errors import AccessBlockedError, AdapterTimeoutError
+from fractalops.errors import AccessBlockedError, AdapterTimeoutError, UnsafePathError
 from fractalops.git_runner import git
 from fractalops.hud import AgentHUD
+from fractalops.planes.proposals.patch_files import check_patch, check_target_paths
 from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase, Route
 
 __all__ = ["SPEC"]
@@ -74,12 +75,28 @@ def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, 
     return _Built(run.diff, run.base_commit, run.changed_files, final)
 
 
+def _refused(ctx: AgentContext, exc: UnsafePathError) -> AgentResult:
+    """An unsafe path ends the run here, with the reason in the HUD's outcome and the chat reply."""
+    why = str(exc)
+    ctx.emit("change_refused", why[:500], path=exc.path)
+    return AgentResult(signal=f"refused: {why[:200]}",
+                       summary={"last_feedback": why[:200], "outcome": f"refused: {why[:180]}; nothing was proposed"},
+                       state={"phase": Phase.LINEAGE})
+
+
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     if hud.route != Route.CHANGE:
         return _observe(ctx)
     changes = ctx.resources.get_payload(ctx.changes_ref) if ctx.changes_ref else []
+    target = Path(ctx.workspace)
     try:
+        if changes:  # where the change will land: the target's HEAD tree and working tree
+            check_target_paths(target, "HEAD", [change["path"] for change in changes])
         built = _build_with_asset(ctx, hud, changes)
+        # git's reading of the built diff (a CLI agent may have made links or touched anything): the file list
+        files = check_patch(built.diff, target, built.base_commit).paths if built.diff.strip() else []
+    except UnsafePathError as exc:
+        return _refused(ctx, exc)
     except AdapterTimeoutError as exc:
         return AgentResult(signal=f"build failed: {exc}",
                            summary={"last_feedback": str(exc)[:200],
@@ -105,13 +122,13 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         kind="workspace_patch",
         target=str(Path(ctx.workspace).resolve()),
         title=hud.intent[:120],
-        payload={"diff": built.diff, "base_commit": built.base_commit, "files": built.files},
+        payload={"diff": built.diff, "base_commit": built.base_commit, "files": files},
         proposal_id=f"prop_{ctx.thread_id.replace('-', '')[:12]}_r{ctx.run}_{len(ctx.proposal_ids) + 1}",
     )
-    ctx.emit("proposal_created", f"{proposal.id}: {len(built.files)} file(s), {proposal.content_hash}",
+    ctx.emit("proposal_created", f"{proposal.id}: {len(files)} file(s), {proposal.content_hash}",
              proposal_id=proposal.id)
     return AgentResult(
-        signal=f"proposed {proposal.id} ({len(built.files)} file(s)){said}",
+        signal=f"proposed {proposal.id} ({len(files)} file(s)){said}",
         state={"proposal_ids": [*ctx.proposal_ids, proposal.id], "phase": Phase.IDENTIFY},
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from fractalops.errors import ConfigError
 from fractalops.git_runner import git
+from fractalops.repo_paths import path_problem
 
 __all__ = ["validate_run_input", "intent_from_input", "check_git_repo", "MAX_CHANGE_BYTES", "RunOptions", "run_options"]
 
@@ -48,9 +49,9 @@ def validate_run_input(value: dict[str, Any] | None) -> None:
     for i, change in enumerate(changes):
         if not isinstance(change, dict) or not isinstance(change.get("path"), str) or not isinstance(change.get("content"), str):
             raise ConfigError(f'input.changes[{i}] must be {{"path": "<relative file>", "content": "<new text>"}}')
-        path = Path(change["path"])
-        if path.is_absolute() or ".." in path.parts or not change["path"].strip():
-            raise ConfigError(f"input.changes[{i}].path {change['path']!r} must be relative and stay inside the workspace")
+        if problem := path_problem(change["path"]):  # the shared policy: absolute, `..`, `.git`, NUL, control chars
+            raise ConfigError(f"input.changes[{i}].path {change['path']!r} {problem}; a change must be a relative "
+                              "path inside the workspace, outside .git")
         total += len(change["content"].encode())
     if total > MAX_CHANGE_BYTES:
         raise ConfigError(f"input.changes carry {total} bytes; the limit is {MAX_CHANGE_BYTES} (use a CLI forge asset)")

@@ -65,6 +65,23 @@ def test_check_change_path_messages(tmp_path: Path) -> None:
     assert check_change_path(tmp_path, "x/./y.txt") == (tmp_path / "x" / "y.txt").resolve()
 
 
+@pytest.mark.parametrize("bad,match", [
+    ("inner/x.txt", "goes through the symlink 'inner'"), ("alias.txt", "is a symlink"), (".GIT/config", "inside .git"),
+    ("sub/.git", "inside .git"), ("git~1/config", "inside .git"), ("a\0b", "NUL"), ("a\nb", "control character"),
+])
+def test_the_shared_path_policy_applies_even_to_links_that_stay_inside(tmp_path: Path, bad: str, match: str) -> None:
+    ws = tmp_path / "ws"
+    (ws / "real").mkdir(parents=True)
+    (ws / "real/file.txt").write_text("original")
+    (ws / "inner").symlink_to("real")
+    (ws / "alias.txt").symlink_to("real/file.txt")
+    with pytest.raises(ChangeRefused, match=match):
+        check_change_path(ws, bad)
+    proc = _run(ws, {"intent": "sneaky", "changes": [{"path": bad, "content": "pwned"}]}, tmp_path)
+    assert proc.returncode == 2 and "refused" in proc.stderr
+    assert (ws / "real/file.txt").read_text() == "original" and sorted(p.name for p in (ws / "real").iterdir()) == ["file.txt"]
+
+
 def test_bad_task_file(tmp_path: Path) -> None:
     proc = _run(tmp_path, {"changes": "not-a-list"}, tmp_path)
     assert proc.returncode == 2 and "must be a list" in proc.stderr

@@ -1,28 +1,40 @@
 """What differs between proposal kinds at review time: the args a reviewer sees and how an edit is read back.
 
-`workspace_patch` payloads are `{"diff", "base_commit", "files"}`; `ontology_mapping` payloads are what
-`TermMap.propose_mapping` returns (`{"kind", "target", "summary", "turtle", "content": {project, local_term,
-global_iri, match}}`). An edit is validated here, before anything is recorded, so a bad edit leaves the proposal
-untouched and the thread waiting.
+`workspace_patch` payloads are `{"diff", "base_commit", "files"}`, `files` being what git reads the diff as touching
+(`patch_files`); `ontology_mapping` payloads are what `TermMap.propose_mapping` returns (`{"kind", "target", "summary",
+"turtle", "content": {project, local_term, global_iri, match}}`). An edit is validated here, before anything is
+recorded, so a bad edit leaves the proposal untouched and the thread waiting: an edited diff must be one git reads,
+that applies to the proposal's base, and whose every path passes the path policy (no `..`, `.git`, control
+characters, symlinks or submodules).
 """
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 from typing import Any
 
-from fractalops.errors import DecisionError, SemanticsError
+from fractalops.errors import DecisionError, ProposalError, SemanticsError, UnsafePathError
 from fractalops.planes.proposals.model import Proposal
+from fractalops.planes.proposals.patch_files import (
+    check_patch,
+    files_in_diff,
+    inspect_patch,
+    read_patch_names,
+)
 from fractalops.planes.semantics.ontology import is_global_term
 from fractalops.planes.semantics.terms import expand_global_iri
+from fractalops.repo_paths import check_repo_path
 
-__all__ = ["review_args", "edited_payload", "files_in_diff", "MAPPING_MATCHES"]
+__all__ = ["review_args", "check_edit", "edited_payload", "files_in_diff", "MAPPING_MATCHES"]
 
 MAPPING_MATCHES = ("exactMatch", "broadMatch")
 
 
-def files_in_diff(diff: str) -> list[str]:
-    return sorted({m.group(2) for m in re.finditer(r"^diff --git a/(\S+) b/(\S+)$", diff, flags=re.M)})
+def _file_changes(p: Proposal) -> list[str]:
+    try:
+        return inspect_patch(p.payload.get("diff", ""), Path(p.target), p.payload.get("base_commit", "")).describe()
+    except ProposalError as exc:
+        return [f"(git could not read this diff against its target: {exc})"]
 
 
 def review_args(p: Proposal) -> dict[str, Any]:
@@ -33,14 +45,27 @@ def review_args(p: Proposal) -> dict[str, Any]:
         content = p.payload.get("content", {})
         return {**base, **{k: content.get(k) for k in ("project", "local_term", "global_iri", "match")},
                 "turtle": p.payload.get("turtle", "")}
-    return {**base, "files": p.payload.get("files", []), "diff": p.payload.get("diff", "")}
+    # every path with what happens to it, mode changes (an executable bit) included, as git reads the diff
+    return {**base, "files": p.payload.get("files", []), "file_changes": _file_changes(p),
+            "diff": p.payload.get("diff", "")}
 
 
-def _check_patch(args: dict[str, Any], i: int) -> None:
+def _edited_diff(args: dict[str, Any]) -> str:
+    return args["diff"] if args["diff"].endswith("\n") else args["diff"] + "\n"
+
+
+def _check_patch(args: dict[str, Any], i: int, proposal: Proposal | None) -> None:
     if not isinstance(args.get("diff"), str) or not args["diff"].strip():
         raise DecisionError(f'decision {i}: an edit needs "edited_action": {{"name": ..., "args": {{"diff": "<unified diff>"}}}}')
-    if not files_in_diff(args["diff"]):
-        raise DecisionError(f"decision {i}: the edited diff has no `diff --git a/... b/...` file header")
+    diff = _edited_diff(args)
+    try:
+        if proposal is None:  # the shape only: git must read it and every name it reads must pass the policy
+            for name in read_patch_names(diff):
+                check_repo_path(name)
+        else:
+            check_patch(diff, Path(proposal.target), proposal.payload.get("base_commit", ""))
+    except (UnsafePathError, ProposalError) as exc:
+        raise DecisionError(f"decision {i}: the edited diff is refused: {exc}; the proposal is unchanged") from None
 
 
 def _check_mapping(args: dict[str, Any], i: int) -> None:
@@ -57,10 +82,14 @@ def _check_mapping(args: dict[str, Any], i: int) -> None:
         raise DecisionError(f"decision {i}: match {match!r} must be one of {', '.join(MAPPING_MATCHES)}")
 
 
-def check_edit(kind: str, args: Any, i: int) -> None:
+def check_edit(kind: str, args: Any, i: int, proposal: Proposal | None = None) -> None:
+    """Refuse a malformed edit (`DecisionError`); with `proposal`, also check an edited diff against its target."""
     if not isinstance(args, dict):
         raise DecisionError(f'decision {i}: an edit needs "edited_action": {{"name": ..., "args": {{...}}}}')
-    (_check_mapping if kind == "ontology_mapping" else _check_patch)(args, i)
+    if kind == "ontology_mapping":
+        _check_mapping(args, i)
+    else:
+        _check_patch(args, i, proposal)
 
 
 def edited_payload(p: Proposal, args: dict[str, Any]) -> dict[str, Any]:
@@ -70,5 +99,5 @@ def edited_payload(p: Proposal, args: dict[str, Any]) -> dict[str, Any]:
                    "match": args.get("match", "exactMatch")}
         summary = f"map local term {content['local_term']!r} of project {content['project']!r} to {content['global_iri']}"
         return {**p.payload, "content": content, "summary": summary, "turtle": ""}
-    diff = args["diff"] if args["diff"].endswith("\n") else args["diff"] + "\n"
-    return {**p.payload, "diff": diff, "files": files_in_diff(diff)}
+    diff = _edited_diff(args)
+    return {**p.payload, "diff": diff, "files": files_in_diff(diff, Path(p.target), p.payload["base_commit"])}

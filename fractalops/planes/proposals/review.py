@@ -156,6 +156,9 @@ def apply_decisions(
     for p in proposals:
         if approver.identity in {p.principal, f"agent:{p.author_agent}"}:
             raise DecisionError(f"identity {approver.identity!r} proposed {p.id} and cannot decide its own proposal")
+    for i, (p, d) in enumerate(zip(proposals, decisions, strict=True)):
+        if d["type"] == "edit":  # against the proposal's target, before anything of the batch is recorded
+            check_edit(p.kind, d["edited_action"]["args"], i, proposal=p)
     outcome = ReviewOutcome()
     now = utcnow()
     for p, d in zip(proposals, decisions, strict=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,6 +13,7 @@ from fractalops.identity import Principal
 from fractalops.planes.proposals import ProposalStatus, ProposalStore
 from fractalops.planes.proposals.model import ApprovalClass
 from fractalops.planes.proposals.review import apply_decisions, build_review_request, parse_decisions
+from tests.conftest import make_git_repo
 
 DIFF = "diff --git a/x b/x\nnew file mode 100644\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+x\n"
 ALICE = Principal("alice", frozenset({"approver"}))
@@ -19,9 +22,18 @@ BOT = Principal("bot", frozenset({"approver", "agent"}))
 NOBODY = Principal("nobody", frozenset())
 
 
-def _proposal(store, pid="p1", approval_class="standard"):
-    p = store.create(thread_id="t", author_agent="forge", principal="agent:forge", kind="workspace_patch", target="/r",
-                     payload={"diff": DIFF, "base_commit": "c", "files": ["x"]}, proposal_id=pid)
+@pytest.fixture(scope="module")
+def target(tmp_path_factory) -> tuple[str, str]:
+    """A real repo for proposals that get edited (an edited diff is checked against its target at its base)."""
+    repo = make_git_repo(tmp_path_factory.mktemp("target") / "repo")
+    return str(repo), subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                     check=True).stdout.strip()
+
+
+def _proposal(store, pid="p1", approval_class="standard", target=("/r", "c")):
+    p = store.create(thread_id="t", author_agent="forge", principal="agent:forge", kind="workspace_patch",
+                     target=target[0], payload={"diff": DIFF, "base_commit": target[1], "files": ["x"]},
+                     proposal_id=pid)
     store.set_approval_class(p.id, ApprovalClass(approval_class))
     return store.transition(p.id, ProposalStatus.IN_REVIEW)
 
@@ -71,9 +83,10 @@ decision = st.sampled_from([
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(steps=st.lists(decision, max_size=8), approval_class=st.sampled_from(["standard", "elevated"]))
-def test_no_proposal_is_approved_without_approvals_bound_to_its_current_hash(tmp_path_factory, steps, approval_class):
+def test_no_proposal_is_approved_without_approvals_bound_to_its_current_hash(tmp_path_factory, target, steps,
+                                                                              approval_class):
     store = ProposalStore(tmp_path_factory.mktemp("gate") / "p.sqlite")
-    _proposal(store, approval_class=approval_class)
+    _proposal(store, approval_class=approval_class, target=target)
     for n, (kind, who) in enumerate(steps):
         p = store.get("p1")
         if p.status != ProposalStatus.IN_REVIEW:
