@@ -17,6 +17,7 @@ __all__ = ["git", "GIT_NEUTRAL_CONFIG"]
 # User/system config must not change what a workspace diff looks like or run hooks from the target repo.
 GIT_NEUTRAL_CONFIG: tuple[str, ...] = (
     "-c", "core.hooksPath=/dev/null",
+    "-c", "core.fsmonitor=false",  # a target's .git/config could name a command to run on every status/diff
     "-c", "core.autocrlf=false",
     "-c", "core.quotePath=true",
     "-c", "diff.noprefix=false",
