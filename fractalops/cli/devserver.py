@@ -92,6 +92,8 @@ class DevServer:
         env = {**os.environ, **OFFLINE_ENV, "FRACTALOPS_DATA_DIR": str(self.data_dir), **self.extra_env}
         # The server imports the checkout whose langgraph.json it serves (not whichever one pip installed).
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_CONFIG.parent), env.get("PYTHONPATH", "")) if p)
+        # This venv's tools first (its node is the one `make` installed for the CLI agents).
+        env["PATH"] = os.pathsep.join(p for p in (str(Path(sys.executable).parent), env.get("PATH", "")) if p)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(self.command(), cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
