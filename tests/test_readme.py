@@ -1,0 +1,24 @@
+"""The README's promises that code can check: the two set-up commands and the access table."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fractalops.server.access import render_policy_table
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_first_screen_holds_exactly_the_two_set_up_commands() -> None:
+    first_block = re.search(r"```bash\n(.*?)```", README, flags=re.S)
+    assert first_block and README.index("```bash") < 800
+    commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.strip()]
+    assert commands == ["make dev", "make test"]
+
+
+def test_access_table_is_the_one_the_server_enforces() -> None:
+    table = README.split("<!-- access-table:start -->\n", 1)[1].split("\n<!-- access-table:end -->", 1)[0]
+    assert table == render_policy_table(), (
+        "README's access table is out of date; print the current one with "
+        "`python -c 'from fractalops.server.access import render_policy_table; print(render_policy_table())'`")
