@@ -1,4 +1,4 @@
-"""Who is acting: identities and roles from the LangGraph auth user, shared by the gate and the portal."""
+"""Who is acting: identities and roles from the LangGraph auth user, shared by the gate and the server."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Principal", "ROLES", "principal_from_config", "principal_from_user"]
+__all__ = ["Principal", "ROLES", "ROLE_CLASSES", "principal_from_config", "principal_from_user"]
 
 ROLES = ("operator", "approver", "owner", "security", "agent")
 """`operator` sees every thread and the HUD diagnostics; `approver` decides standard and elevated proposals;
 `owner` and `security` are the humans the constitution requires for `restricted` ones; `agent` is a machine identity."""
+
+ROLE_CLASSES = ("operator", "reviewer", "agent", "none")
+"""How the server's access table groups identities: `agent` whenever the key holds the agent role (a machine
+identity never gets a human's reach), else `operator`, else `reviewer` (approver, owner or security), else `none`."""
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,18 @@ class Principal:
         return "agent" in self.roles
 
     @property
+    def role_class(self) -> str:
+        """One of `ROLE_CLASSES`: the column of the server's access table this identity falls in."""
+        if self.is_agent:
+            return "agent"
+        if "operator" in self.roles:
+            return "operator"
+        return "reviewer" if {"approver", "owner", "security"} & self.roles else "none"
+
+    @property
     def sees_all_threads(self) -> bool:
-        """Operators and approvers see every thread (they review them); others only the threads they own."""
-        return bool({"operator", "approver"} & self.roles)
+        """Operators and human reviewers see every thread (they review them); others only the threads they own."""
+        return self.role_class in {"operator", "reviewer"}
 
     def can_approve(self) -> bool:
         """Only a human approver decides; an identity that is also an agent never does."""

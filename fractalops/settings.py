@@ -20,7 +20,7 @@ def data_dir() -> Path:
 def _resolved(value: str, cwd: str) -> Path:
     # Every squad step asks for the data dir; resolve and create it once per (value, cwd).
     path = (Path(cwd) / Path(value).expanduser()).resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: keys, secrets, diffs under review
     return path
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from fractalops.armory.classes import ApprovalClass
 from fractalops.armory.secrets.refs import SecretRef, parse_secret_ref
 from fractalops.errors import AmbiguousNameError, ConfigError, SecretError, UnknownNameError
+from fractalops.identity import ROLES
 
 __all__ = [
     "ARMORY_ENV",
@@ -79,6 +80,9 @@ class RuntimeAsset(BaseModel):
     """Host env var names passed through the scrubbed environment; everything else is dropped."""
     description: str = ""
     """One line for operators."""
+    allowed_roles: list[str] = Field(default_factory=lambda: ["operator"])
+    """Roles whose runs may bind an agent to this asset by name (`*`: any authenticated identity). The Armory's own
+    default `bindings` need no role; the server refuses a run naming an asset the caller's roles may not bind."""
 
     @field_validator("env", "secrets", mode="after")
     @classmethod
@@ -94,6 +98,14 @@ class RuntimeAsset(BaseModel):
         for name in value:
             if not _ENV_NAME.match(name):
                 raise ValueError(f"{name!r} is not a valid environment variable name")
+        return value
+
+    @field_validator("allowed_roles", mode="after")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        unknown = [r for r in value if r != "*" and r not in ROLES]
+        if unknown:
+            raise ValueError(f"allowed_roles {unknown} are not roles; valid: *, {', '.join(ROLES)}")
         return value
 
     @field_validator("env", mode="after")
@@ -123,6 +135,10 @@ class RuntimeAsset(BaseModel):
             raise ValueError("a workspace_cli asset needs a `command`")
         return self
 
+    def may_be_bound_by(self, roles: frozenset[str] | set[str]) -> bool:
+        """Whether a run launched with these roles may name this asset in its bindings."""
+        return "*" in self.allowed_roles or bool(set(self.allowed_roles) & set(roles))
+
     def secret_refs(self) -> list[SecretRef]:
         """The parsed refs this asset declares, sorted."""
         return sorted(parse_secret_ref(text) for text in self.secrets.values())
@@ -134,6 +150,7 @@ NATIVE_ASSET = RuntimeAsset(
     kind="native",
     ceiling="standard",
     env_allow=[],
+    allowed_roles=["*"],
     description="implicit in-process asset for agents with no binding",
 )
 """The asset an agent runs as when neither the run nor the Armory binds it."""

@@ -91,7 +91,7 @@ class DevServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **OFFLINE_ENV, "FRACTALOPS_DATA_DIR": str(self.data_dir), **self.extra_env}
         # The server imports the checkout whose langgraph.json it serves (not whichever one pip installed).
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.config.parent), env.get("PYTHONPATH", "")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_CONFIG.parent), env.get("PYTHONPATH", "")) if p)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(self.command(), cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)

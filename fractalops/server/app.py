@@ -1,8 +1,10 @@
-"""The portal `http.app` mounted into the LangGraph server: HUD, `harness-projection`, live events, proposals.
+"""The `http.app` mounted into the LangGraph server: HUD, `harness-projection`, live events, proposals, proof, warehouse.
 
 Handlers are plain functions on purpose: Starlette runs them in its thread pool, so their SQLite reads never
-block the server's event loop. Auth is the server's (`"http": {"enable_custom_route_auth": true}`), so `request.user` is the API-key identity.
-HUD diagnostics are only served to operators; every route shows only threads the caller may see.
+block the server's event loop. Authentication is the server's (`"http": {"enable_custom_route_auth": true}`), so
+`request.user` is the API-key identity; every route is declared with the access-table resource it serves
+(`server.access.POLICY`), refused with 403 where the table says `no`, and narrowed to the caller's own threads
+where it says `own`. The app's middleware (`server.surface.ServerSurface`) guards the whole server surface.
 """
 
 from __future__ import annotations
@@ -10,33 +12,30 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from fractalops.errors import FractalOpsError, ProposalError
-from fractalops.identity import Principal, principal_from_user
+from fractalops.identity import Principal
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
-from fractalops.runtime.resources import squad_resources
+from fractalops.runtime import squad_resources
+from fractalops.server.private_files import secure_data_dir
+from fractalops.server.routing import caller as _caller
+from fractalops.server.routing import error as _error
+from fractalops.server.routing import guarded_route as _route
+from fractalops.server.surface import ServerSurface
 
 __all__ = ["app"]
 
+
 _POLL_S = 0.25
-
-
-def _caller(request: Request) -> Principal:
-    user = request.scope.get("user")
-    scopes = getattr(request.scope.get("auth"), "scopes", None)
-    return principal_from_user(user, scopes) or Principal(identity="anonymous", roles=frozenset())
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
 
 
 def _visible_projection(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
@@ -54,8 +53,6 @@ def hud(request: Request) -> JSONResponse:
 
 
 def hud_diagnostics(request: Request) -> JSONResponse:
-    if "operator" not in _caller(request).roles:
-        return _error(403, "HUD diagnostics are visible to operator identities only")
     row, err = _visible_projection(request)
     if err:
         return err
@@ -153,16 +150,12 @@ def proof(request: Request) -> JSONResponse:
 
 def warehouse_tables(request: Request) -> JSONResponse:
     # Operators read the warehouse through the server, which is its single (chdb) writer.
-    if "operator" not in _caller(request).roles:
-        return _error(403, "warehouse reads are for operator identities")
     wh = squad_resources().warehouse()
     return JSONResponse({"ok": True, "backend": wh.backend, "location": wh.location, "database": wh.database,
                          "schema_version": wh.schema_version(), "tables": wh.table_counts()})
 
 
 async def warehouse_query(request: Request) -> JSONResponse:
-    if "operator" not in _caller(request).roles:
-        return _error(403, "warehouse reads are for operator identities")
     body = await request.json()
     sql = body.get("sql") if isinstance(body, dict) else None
     if not isinstance(sql, str) or not sql.strip():
@@ -174,17 +167,25 @@ async def warehouse_query(request: Request) -> JSONResponse:
     return JSONResponse(json.loads(json.dumps({"rows": rows}, default=str)))
 
 
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    await asyncio.to_thread(secure_data_dir, squad_resources().root)
+    yield
+
+
 app = Starlette(
     routes=[
-        Route("/threads/{thread_id}/hud", hud),
-        Route("/threads/{thread_id}/hud/diagnostics", hud_diagnostics),
-        Route("/threads/{thread_id}/proof", proof),
-        Route("/projection", projection),
-        Route("/projection/{thread_id}", thread_projection),
-        Route("/live/events", live_events),
-        Route("/proposals", proposals),
-        Route("/proposals/{proposal_id}", proposal),
-        Route("/warehouse/tables", warehouse_tables),
-        Route("/warehouse/query", warehouse_query, methods=["POST"]),
-    ]
+        _route("/threads/{thread_id}/hud", hud, "hud"),
+        _route("/threads/{thread_id}/hud/diagnostics", hud_diagnostics, "hud_diagnostics"),
+        _route("/threads/{thread_id}/proof", proof, "proof"),
+        _route("/projection", projection, "projection"),
+        _route("/projection/{thread_id}", thread_projection, "projection"),
+        _route("/live/events", live_events, "live_events"),
+        _route("/proposals", proposals, "proposals"),
+        _route("/proposals/{proposal_id}", proposal, "proposals"),
+        _route("/warehouse/tables", warehouse_tables, "warehouse"),
+        _route("/warehouse/query", warehouse_query, "warehouse", method="POST"),
+    ],
+    middleware=[Middleware(ServerSurface)],
+    lifespan=lifespan,
 )

@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from langgraph_sdk.errors import AuthenticationError
+from langgraph_sdk.errors import AuthenticationError, NotFoundError
 
 from tests.conftest import make_git_repo
 from tests.e2e._journey import commits_for, decide, launch, request_of
@@ -97,11 +97,14 @@ def test_unauthenticated_requests_are_refused(server):
 
 
 def test_agent_identity_cannot_approve(server, tmp_path):
+    """An agent-role key (even one that also holds `approver`) cannot even resume another identity's thread; the
+    gate's own refusal of agent deciders is covered in-process (tests/graphs/test_squad_inprocess.py)."""
     repo = make_git_repo(tmp_path / "repo")
     thread = launch(server.client(), repo)
     bot = server.client("key-bot")
-    state = decide(bot, thread, {"type": "approve"})
-    assert len(state["interrupts"]) == 1 and "may not decide" in state["values"]["gate_note"]
+    with pytest.raises(NotFoundError):
+        decide(bot, thread, {"type": "approve"})
+    assert len(server.client().threads.get_state(thread)["interrupts"]) == 1
     assert not (repo / "src/app.py").exists()
 
 
@@ -113,7 +116,7 @@ def test_owner_only_identities_see_only_their_threads(server, tmp_path):
     assert httpx.get(f"{server.url}/threads/{thread}/hud", headers={"x-api-key": "key-carol"}).status_code == 404
     assert httpx.get(f"{server.url}/threads/{thread}/hud/diagnostics", headers={"x-api-key": "key-bob"}).status_code == 403
     diagnostics = httpx.get(f"{server.url}/threads/{thread}/hud/diagnostics", headers={"x-api-key": "key-alice"}).json()
-    assert set(diagnostics) == {"continuity_reason", "first_tool_family", "launch_contract_status"}
+    assert set(diagnostics) == {"continuity_reason", "first_tool_family", "launch_contract_status", "bindings_note"}
 
 
 def test_bad_input_is_refused_before_a_run_exists(server, tmp_path):

@@ -1,0 +1,112 @@
+"""Who may do what on this server: one resource × action × role-class table, enforced in code.
+
+The LangGraph auth handlers (`server/auth.py`) and our own routes (`server/app.py`) both decide from `POLICY`;
+the README's access table is rendered from it (`render_policy_table`), and the route × role test checks every route
+of the server's OpenAPI document against it. A resource/action with no entry is refused, never allowed.
+
+`all`: every instance · `own`: only what the identity created (threads and crons by their `owner` metadata, store
+items under its own namespace) · `no`: refused with 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from fractalops.identity import ROLE_CLASSES, Principal
+
+__all__ = ["Access", "POLICY", "decide", "refusal_message", "render_policy_table", "OWNER_KEY"]
+
+OWNER_KEY = "owner"
+"""Metadata key holding the identity that created a thread or cron (set by the server, never by the caller)."""
+
+
+class Access(StrEnum):
+    ALL = "all"
+    OWN = "own"
+    NO = "no"
+
+
+_A, _O, _N = Access.ALL, Access.OWN, Access.NO
+
+
+def _row(operator: Access, reviewer: Access, agent: Access, none: Access) -> Mapping[str, Access]:
+    return dict(zip(ROLE_CLASSES, (operator, reviewer, agent, none), strict=True))
+
+
+_EVERYONE = _row(_A, _A, _A, _A)
+_VISIBLE = _row(_A, _A, _O, _O)
+"""Operators and reviewers see every thread (they review them); agents and role-less keys only their own."""
+_OWNERS = _row(_A, _O, _O, _O)
+_OPERATORS = _row(_A, _N, _N, _N)
+
+POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
+    ("threads", "create"): _EVERYONE,
+    ("threads", "read"): _VISIBLE,
+    ("threads", "search"): _VISIBLE,
+    ("threads", "create_run"): _VISIBLE,
+    ("threads", "update"): _OWNERS,
+    ("threads", "delete"): _OWNERS,
+    ("assistants", "create"): _OPERATORS,
+    ("assistants", "update"): _OPERATORS,
+    ("assistants", "delete"): _OPERATORS,
+    ("assistants", "read"): _EVERYONE,
+    ("assistants", "search"): _EVERYONE,
+    ("crons", "create"): _OWNERS,
+    ("crons", "read"): _OWNERS,
+    ("crons", "search"): _OWNERS,
+    ("crons", "update"): _OWNERS,
+    ("crons", "delete"): _OWNERS,
+    ("store", "put"): _OWNERS,
+    ("store", "get"): _OWNERS,
+    ("store", "search"): _OWNERS,
+    ("store", "delete"): _OWNERS,
+    ("store", "list_namespaces"): _OWNERS,
+    ("hud", "read"): _VISIBLE,
+    ("hud_diagnostics", "read"): _OPERATORS,
+    ("proof", "read"): _VISIBLE,
+    ("projection", "read"): _VISIBLE,
+    ("live_events", "read"): _VISIBLE,
+    ("proposals", "read"): _VISIBLE,
+    ("warehouse", "read"): _OPERATORS,
+    ("server_meta", "read"): _EVERYONE,
+}
+"""(resource, action) -> role class -> access. `threads.create_run` also covers resuming a waiting thread (how a
+reviewer decides); binding an agent to an asset additionally needs one of the asset's `allowed_roles`; thread crons
+need `all` on crons (operators), others may only schedule crons that start a thread of their own."""
+
+NOTES: dict[str, str] = {
+    "threads": "owner stored on create; `if_exists` never returns another identity's thread",
+    "assistants": "configs (bindings, packs) are changed only by operators",
+    "crons": "a schedule firing more often than `FRACTALOPS_CRON_MIN_INTERVAL_S` is refused",
+    "store": "non-operators are confined to namespaces under their own identity",
+    "hud_diagnostics": "operator-only launch diagnostics",
+    "warehouse": "read-only SQL over the warehouse's own tables",
+    "server_meta": "`/info`, `/docs`, `/openapi.json`, `/metrics`, `/` (only `/ok` needs no key)",
+}
+
+
+def decide(principal: Principal, resource: str, action: str) -> Access:
+    """The access `principal` has for `action` on `resource` (`no` for anything the table does not name)."""
+    row = POLICY.get((resource, action))
+    return row[principal.role_class] if row else Access.NO
+
+
+def refusal_message(principal: Principal, resource: str, action: str) -> str:
+    """Why `principal` is refused, naming who may (for a 403)."""
+    row = POLICY.get((resource, action)) or {}
+    allowed = [c for c in ROLE_CLASSES if row.get(c, Access.NO) is not Access.NO]
+    who = ", ".join(allowed) if allowed else "nobody (no rule for it)"
+    return f"{principal.identity} ({principal.role_class}) may not {action} {resource} on this server; allowed: {who}"
+
+
+def render_policy_table() -> str:
+    """The README's access table (markdown), from `POLICY`."""
+    header = "| resource | action | " + " | ".join(ROLE_CLASSES) + " | notes |"
+    lines = [header, "|" + "---|" * (len(ROLE_CLASSES) + 3)]
+    seen: set[str] = set()
+    for (resource, action), row in POLICY.items():
+        note = NOTES.get(resource, "") if resource not in seen else ""
+        seen.add(resource)
+        lines.append(f"| {resource} | {action} | " + " | ".join(row[c] for c in ROLE_CLASSES) + f" | {note} |")
+    return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""How `http.app` routes are declared: each names its access-table resource, and is refused where the table says `no`.
+
+`ROUTE_RESOURCES` maps every declared route to its (resource, action), so tests can check that no route of ours
+lacks a rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from fractalops.identity import Principal, principal_from_user
+from fractalops.server.access import Access, decide, refusal_message
+
+__all__ = ["ROUTE_RESOURCES", "caller", "error", "refusal", "guarded_route"]
+
+ROUTE_RESOURCES: dict[tuple[str, str], tuple[str, str]] = {}
+"""(method, path) -> (resource, action) of the access table, for every declared route."""
+
+
+def caller(request: Request) -> Principal:
+    """The API-key identity of the request (the server's auth put it in the scope)."""
+    user = request.scope.get("user")
+    scopes = getattr(request.scope.get("auth"), "scopes", None)
+    return principal_from_user(user, scopes) or Principal(identity="anonymous", roles=frozenset())
+
+
+def error(status: int, message: str) -> JSONResponse:
+    """Our routes' error shape: `{"error": message}`."""
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def refusal(request: Request, resource: str, action: str) -> JSONResponse | None:
+    """A 403 when the caller's role class has no access to `action` on `resource`, else None."""
+    who = caller(request)
+    if decide(who, resource, action) is Access.NO:
+        return error(403, refusal_message(who, resource, action))
+    return None
+
+
+def guarded_route(path: str, endpoint: Callable[..., Any], resource: str, *, method: str = "GET",
+                  action: str = "read") -> Route:
+    """A route of the access table: refused where the caller's role class has `no` access to `resource`."""
+    if inspect.iscoroutinefunction(endpoint):
+        async def guarded(request: Request) -> Any:
+            return refusal(request, resource, action) or await endpoint(request)
+    else:
+        def guarded(request: Request) -> Any:
+            return refusal(request, resource, action) or endpoint(request)
+    functools.update_wrapper(guarded, endpoint)
+    ROUTE_RESOURCES[(method, path)] = (resource, action)
+    return Route(path, guarded, methods=[method])

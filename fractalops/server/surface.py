@@ -1,0 +1,134 @@
+"""The server's outer surface: one ASGI middleware in front of every route, LangGraph's built-ins and ours.
+
+Mounted as the `http.app`'s middleware, which the LangGraph server places outermost, so it sees every request
+before LangGraph's own CORS and private-network middleware and every response after them:
+
+- `/ok` is the only route that answers without a key; `FRACTALOPS_PUBLIC_ROUTES` may open `/info`, `/docs`,
+  `/openapi.json` and `/metrics` too (an operator setting). Everything else needs a valid key (401 otherwise) —
+  LangGraph's auth handler then applies the access table.
+- The dev runtime's `/internal/*` and `/deploy*` routes (truncate every thread, dump raw state, run deploys) are
+  unreachable from outside the process: 404 for everyone.
+- CORS is off unless `FRACTALOPS_CORS_ORIGINS` lists origins (comma-separated, exact, e.g.
+  `https://smith.langchain.com` for LangGraph Studio): the inner `*` headers are removed from every response, and
+  only listed origins get CORS and private-network preflight answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fractalops.errors import ConfigError
+from fractalops.server.keys import presented_key, server_keys
+
+__all__ = ["ServerSurface", "BLOCKED_PREFIXES", "OPENABLE_ROUTES", "CORS_ENV", "PUBLIC_ROUTES_ENV"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CORS_ENV = "FRACTALOPS_CORS_ORIGINS"
+PUBLIC_ROUTES_ENV = "FRACTALOPS_PUBLIC_ROUTES"
+BLOCKED_PREFIXES = ("/internal/", "/deploy")
+"""Dev-runtime routes that must never be reachable through the server's port."""
+OPENABLE_ROUTES = ("/info", "/docs", "/openapi.json", "/metrics")
+"""Meta routes an operator may open to keyless clients with `FRACTALOPS_PUBLIC_ROUTES`."""
+_CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+_EXPOSE = "x-pagination-total, x-pagination-next, content-location"
+
+
+def _csv(name: str) -> frozenset[str]:
+    return frozenset(v.strip().rstrip("/") for v in os.environ.get(name, "").split(",") if v.strip())
+
+
+def _is_blocked(path: str) -> bool:
+    return path == "/internal" or any(path.startswith(p) or path == p.rstrip("/") for p in BLOCKED_PREFIXES)
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return {k.lower(): v for k, v in scope.get("headers") or []}
+
+
+class ServerSurface:
+    """Key check, blocked routes and CORS for the whole server (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.origins = _csv(CORS_ENV)
+        public = _csv(PUBLIC_ROUTES_ENV)
+        if unknown := sorted(public - set(OPENABLE_ROUTES)):
+            raise ConfigError(f"{PUBLIC_ROUTES_ENV} may open only {', '.join(OPENABLE_ROUTES)}; got {', '.join(unknown)}")
+        self.public = frozenset({"/ok"} | public)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        headers = _headers(scope)
+        origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/")
+        allowed_origin = origin if origin and origin in self.origins else ""
+        if scope["type"] == "http" and scope.get("method") == "OPTIONS" and b"access-control-request-method" in headers:
+            await self._preflight(send, allowed_origin, headers)
+            return
+        send = self._cors_send(send, allowed_origin)
+        if _is_blocked(path):
+            await self._reply(scope, send, 404, "not found")
+            return
+        if path not in self.public:
+            try:
+                principal = await server_keys().lookup(presented_key(headers))
+            except ConfigError as exc:
+                await self._reply(scope, send, 500, f"server key configuration is broken: {exc}")
+                return
+            if principal is None:
+                missing = not presented_key(headers)
+                await self._reply(scope, send, 401, "missing API key: send it as the x-api-key header" if missing
+                                  else "invalid API key")
+                return
+        await self.app(scope, receive, send)
+
+    def _cors_send(self, send: Send, origin: str) -> Send:
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers") or [] if not k.lower().startswith(b"access-control-")]
+                if origin:
+                    kept += [(b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin"),
+                             (b"access-control-allow-credentials", b"true"),
+                             (b"access-control-expose-headers", _EXPOSE.encode())]
+                message["headers"] = kept
+            await send(message)
+
+        return wrapped
+
+    async def _preflight(self, send: Send, origin: str, headers: dict[bytes, bytes]) -> None:
+        if not origin:
+            await self._send(send, 403, {"detail": f"CORS origin not allowed (set {CORS_ENV} to allow it)"})
+            return
+        extra = [(b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin"),
+                 (b"access-control-allow-credentials", b"true"),
+                 (b"access-control-allow-methods", _CORS_METHODS.encode()), (b"access-control-max-age", b"600"),
+                 (b"access-control-allow-headers",
+                  headers.get(b"access-control-request-headers", b"authorization, content-type, x-api-key"))]
+        if headers.get(b"access-control-request-private-network") == b"true":
+            extra.append((b"access-control-allow-private-network", b"true"))
+        await self._send(send, 204, None, extra)
+
+    async def _reply(self, scope: Scope, send: Send, status: int, detail: str) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4000 + status})
+            return
+        await self._send(send, status, {"detail": detail})
+
+    @staticmethod
+    async def _send(send: Send, status: int, body: Any, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+        payload = b"" if body is None else json.dumps(body).encode()
+        headers = [(b"content-length", str(len(payload)).encode()), *(extra or [])]
+        if body is not None:
+            headers.append((b"content-type", b"application/json"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
