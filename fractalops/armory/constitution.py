@@ -30,7 +30,8 @@ output ``{"allowed": bool, "reason": str, "approval_class": str, "required": int
 counts as an author of what it edited, for every later hash), any identity listed with role `agent` (in any entry),
 any `agent:` identity or non-human principal never counts. The requester (who launched the run) may be the one
 approver of a standard proposal and one of the two of an elevated one, whose other approver must be neither the
-requester nor an editor; a restricted proposal counts only humans who are none of these. Roles:
+requester nor an editor; a restricted proposal counts only humans who are none of these. A requester that is not a
+string, or editors that are not a list of strings, allow nothing (`cannot judge the approvers`). Roles:
 standard ← approver/reviewer/maintainer/owner/security; elevated ← approver/maintainer/owner/security;
 restricted ← owner/security (see `policy/classes.rego`).
 """

@@ -144,8 +144,8 @@ class Proposal(BaseModel):
     approvals: list[ApprovalRecord] = Field(default_factory=list)
     """Every decision taken, in order, with identities, times and edits."""
     approved_by: list[str] = Field(default_factory=list)
-    """The identities the constitution counted when it approved the current hash (relay's `Fractalops-Approved-By`);
-    empty for a routine (policy) approval, and cleared whenever the hash changes."""
+    """The identities the constitution counted when it approved the current hash (relay's `Fractalops-Approved-By`):
+    the humans, or `policy:constitution` for sentinel's routine approval; cleared whenever the hash changes."""
     executed: ExecutionRecord | None = None
     """What relay executed, once applied."""
     feedback: str = ""
