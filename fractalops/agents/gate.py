@@ -57,8 +57,13 @@ def review_checks(constitution: Constitution, ceiling_of: Callable[[Proposal], s
 
 
 def pending_review(ctx: AgentContext) -> list[Proposal]:
+    """This thread's proposals waiting for review. A proposal belongs to the one thread that made it: another thread's
+    record (an id shared before proposal ids were unique) is named in the live events and never reviewed here."""
     proposals = [ctx.resources.proposals.get(pid) for pid in ctx.proposal_ids]
-    # A proposal belongs to the one thread that made it; another thread's record is never reviewed here.
+    for p in proposals:
+        if p.thread_id != ctx.thread_id:
+            ctx.emit("proposal_not_reviewed", f"{p.id} belongs to thread {p.thread_id}, not this one; not reviewed here",
+                     proposal_id=p.id)
     return [p for p in proposals if p.status == ProposalStatus.IN_REVIEW and p.thread_id == ctx.thread_id]
 
 

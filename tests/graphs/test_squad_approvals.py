@@ -143,3 +143,20 @@ def test_threads_launched_together_each_get_their_own_proposal(squad, repo, data
     assert len(set(pids)) == 4
     store = squad_resources().proposals
     assert [store.get(pid).thread_id for pid in pids] == threads
+
+
+def test_another_threads_proposal_in_this_threads_state_is_never_reviewed_here(squad, repo, data_dir):
+    mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    own = launch(squad, repo, mine)["args"]["proposal_id"]
+    store = squad_resources().proposals
+    other = store.create(thread_id=theirs, author_agent="forge", requester="bob", kind="workspace_patch",
+                         target=str(repo), payload={"diff": EVIL, "base_commit": "c", "files": ["src/app.py"]})
+    store.transition(other.id, ProposalStatus.IN_REVIEW)
+    # what a v1 id collision left behind: one thread's state naming another thread's proposal
+    squad.update_state(_config(mine, ALICE), {"proposal_ids": [own, other.id]})
+
+    decide(squad, mine, ALICE, {"type": "approve"})
+    assert store.get(own).status == ProposalStatus.EVIDENCED
+    assert store.get(other.id).status == ProposalStatus.IN_REVIEW and store.get(other.id).approvals == []
+    events = squad_resources().outbox.events(thread_id=mine)
+    assert any(e["kind"] == "proposal_not_reviewed" and other.id in e["text"] for e in events)
