@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -138,11 +139,14 @@ def test_the_evil_workflow_edit_is_re_classed_elevated_and_one_approver_alone_ca
 
 
 def test_threads_launched_together_each_get_their_own_proposal(squad, repo, data_dir):
-    threads = [str(uuid.uuid4()) for _ in range(4)]
-    pids = [launch(squad, repo, t)["args"]["proposal_id"] for t in threads]
-    assert len(set(pids)) == 4
+    # thread ids sharing their first 12 hex digits, as UUIDv7s made in one millisecond do (the probe's 50 -> 15 ids)
+    threads = [f"0190abcd-ef01-7{n:03x}-8000-{n:012x}" for n in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pids = list(pool.map(lambda t: launch(squad, repo, t)["args"]["proposal_id"], threads))
+    assert len(set(pids)) == 8
     store = squad_resources().proposals
     assert [store.get(pid).thread_id for pid in pids] == threads
+    assert all(store.list(thread_id=t) == [store.get(pid)] for t, pid in zip(threads, pids, strict=True))
 
 
 def test_another_threads_proposal_in_this_threads_state_is_never_reviewed_here(squad, repo, data_dir):
