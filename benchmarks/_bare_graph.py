@@ -44,7 +44,7 @@ def forge(state: BareState, config: RunnableConfig) -> dict[str, Any]:
     task = AdapterTask(intent=state["intent"], thread_id="bare", agent="forge", changes=tuple(state["changes"]), prompt="")
     run = run_asset(asset, task, Path(state["workspace"]), secrets_backend=resources.secrets())
     thread = str(config["configurable"]["thread_id"])
-    p = resources.proposals.create(thread_id=thread, author_agent="forge", principal="agent:forge", kind="workspace_patch",
+    p = resources.proposals.create(thread_id=thread, author_agent="forge", requester="bench", kind="workspace_patch",
                                    target=str(Path(state["workspace"]).resolve()), title=state["intent"],
                                    payload={"diff": run.diff, "base_commit": run.base_commit, "files": run.changed_files},
                                    proposal_id=f"bare_{thread}")

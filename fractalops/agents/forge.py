@@ -118,12 +118,12 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     proposal = ctx.resources.proposals.create(
         thread_id=ctx.thread_id,
         author_agent="forge",
-        principal=ctx.requester.identity if ctx.requester and ctx.requester.is_agent else "agent:forge",
+        requester=ctx.requester.identity if ctx.requester else "",
         kind="workspace_patch",
         target=str(Path(ctx.workspace).resolve()),
         title=hud.intent[:120],
         payload={"diff": built.diff, "base_commit": built.base_commit, "files": files},
-        proposal_id=f"prop_{ctx.thread_id.replace('-', '')[:12]}_r{ctx.run}_{len(ctx.proposal_ids) + 1}",
+        idempotency_key=f"{ctx.run}:{len(ctx.proposal_ids) + 1}",  # a replay of this step gets its own record back
     )
     ctx.emit("proposal_created", f"{proposal.id}: {len(files)} file(s), {proposal.content_hash}",
              proposal_id=proposal.id)

@@ -1,38 +1,82 @@
 """gate — the proposal gate: one human-in-the-loop `interrupt()` for the whole batch waiting for review.
 
 The interrupt value is LangChain v1's HITL request (Studio and Agent Chat UI render it as Approve / Edit / Reject).
-A malformed or unauthorized resume records nothing and interrupts again, naming what was wrong.
+A malformed or unauthorized resume records nothing and interrupts again, naming what was wrong. Who counts as an
+approver and what an edit may become are the constitution's decisions (`review_checks`), made from the identities
+recorded on the proposal: its author agent, its requester and its editors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from langgraph.types import interrupt
 
+from fractalops.agents.sentinel import AUTHOR_KIND
+from fractalops.armory import Constitution
 from fractalops.errors import DecisionError
 from fractalops.hud import AgentHUD
 from fractalops.planes.proposals import ApprovalRecord, Proposal, ProposalStatus
-from fractalops.planes.proposals.review import apply_decisions, build_review_request, parse_decisions
+from fractalops.planes.proposals.review import (
+    ApprovalCheck,
+    ApprovalVerdict,
+    EditCheck,
+    EditVerdict,
+    apply_decisions,
+    build_review_request,
+    parse_decisions,
+)
 from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase
 
-__all__ = ["SPEC", "pending_review"]
+__all__ = ["SPEC", "pending_review", "review_checks"]
+
+
+def review_checks(constitution: Constitution, ceiling_of: Callable[[Proposal], str]) -> tuple[ApprovalCheck, EditCheck]:
+    """The approval rule and the edit rule of the constitution, for `apply_decisions`.
+
+    `ceiling_of(p)` is the authority ceiling of `p`'s author agent (what sentinel recorded, or its bound asset's).
+    """
+
+    def check(p: Proposal, approvals: list[ApprovalRecord]) -> ApprovalVerdict:
+        approvers = [{"identity": a.identity, "roles": list(a.roles)} for a in approvals]
+        decision = constitution.check_approval(str(p.approval_class), p.author_identity, approvers,
+                                               author_agent=p.author_agent, requester=p.requester, editors=p.editors)
+        refused: dict[str, str] = {}
+        for identity, _role, why in decision.rejected:
+            refused.setdefault(identity, why)
+        return ApprovalVerdict(allowed=decision.allowed, counted=decision.approvers, refused=refused,
+                               progress=f"approvals {decision.required - decision.missing}/{decision.required}")
+
+    def check_edit(p: Proposal, payload: dict[str, Any]) -> EditVerdict:
+        edited = {"kind": p.kind, "target": p.target, "files": payload.get("files", [])}
+        decision = constitution.check_author(edited, ceiling_of(p), AUTHOR_KIND)
+        return EditVerdict(allowed=decision.allowed, approval_class=decision.approval_class, reason=decision.reason)
+
+    return check, check_edit
 
 
 def pending_review(ctx: AgentContext) -> list[Proposal]:
+    """This thread's proposals waiting for review. A proposal belongs to the one thread that made it: another thread's
+    record (an id shared before proposal ids were unique) is named in the live events and never reviewed here."""
     proposals = [ctx.resources.proposals.get(pid) for pid in ctx.proposal_ids]
-    return [p for p in proposals if p.status == ProposalStatus.IN_REVIEW]
+    for p in proposals:
+        if p.thread_id != ctx.thread_id:
+            ctx.emit("proposal_not_reviewed", f"{p.id} belongs to thread {p.thread_id}, not this one; not reviewed here",
+                     proposal_id=p.id)
+    return [p for p in proposals if p.status == ProposalStatus.IN_REVIEW and p.thread_id == ctx.thread_id]
 
 
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     pending = pending_review(ctx)
     if not pending:
         return AgentResult(signal="no proposal waiting for review", state={"phase": Phase.APPLY})
-    constitution = ctx.resources.constitution()
+    armory = ctx.resources.armory()
 
-    def check(p: Proposal, approvals: list[ApprovalRecord]) -> tuple[bool, str]:
-        approvers = [{"identity": a.identity, "roles": list(a.roles)} for a in approvals]
-        decision = constitution.check_approval(str(p.approval_class), p.principal, approvers, author_agent=p.author_agent)
-        return decision.allowed, f"approvals {decision.required - decision.missing}/{decision.required}"
+    def ceiling_of(p: Proposal) -> str:
+        return p.author_ceiling or armory.bind(p.author_agent, ctx.binding(p.author_agent)).ceiling
 
+    check, check_edit = review_checks(ctx.resources.constitution(), ceiling_of)
     request = build_review_request(pending, note=ctx.gate_note, check=check)
     ctx.emit("approval_requested", f"waiting for approval of {len(pending)} proposal(s)",
              proposals=[p.id for p in pending])
@@ -40,7 +84,8 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     value = interrupt(request)
     try:
         decisions = parse_decisions(value, len(pending), [p.kind for p in pending])
-        outcome = apply_decisions(ctx.resources.proposals, pending, decisions, ctx.requester, check=check)
+        outcome = apply_decisions(ctx.resources.proposals, pending, decisions, ctx.requester, check=check,
+                                  check_edit=check_edit)
     except DecisionError as exc:
         ctx.emit("decision_refused", str(exc))
         return AgentResult(signal=f"decision refused: {exc}", state={"gate_note": str(exc), "phase": Phase.REVIEW})

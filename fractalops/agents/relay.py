@@ -31,7 +31,9 @@ def _apply_mapping(ctx: AgentContext, p: Proposal) -> ApplyOutcome:
 def _apply(ctx: AgentContext, p: Proposal) -> ApplyOutcome:
     if p.kind == "ontology_mapping":
         return _apply_mapping(ctx, p)
-    return apply_workspace_patch(p, lock_dir=ctx.resources.lock_dir, approvers=p.approvers_for_current_hash())
+    # Exactly who the constitution counted for this hash; records approved before `approved_by` existed fall back.
+    approvers = p.approved_by or p.approvers_for_current_hash()
+    return apply_workspace_patch(p, lock_dir=ctx.resources.lock_dir, approvers=approvers)
 
 
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:

@@ -48,8 +48,9 @@ def steward(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     for term in sorted({t.term for t in result.report.unmapped_terms}):
         payload = terms.propose_mapping(term, suggest_global_term(term))
         p = ctx.resources.proposals.create(
-            thread_id=ctx.thread_id, author_agent="scribe", principal="agent:scribe", kind=payload["kind"],
-            target=payload["target"], title=payload["summary"], payload=payload,
+            thread_id=ctx.thread_id, author_agent="scribe", requester=ctx.requester.identity if ctx.requester else "",
+            kind=payload["kind"], target=payload["target"], title=payload["summary"], payload=payload,
+            idempotency_key=f"{ctx.run}:{term}",
         )
         ctx.emit("mapping_proposed", p.title, proposal_id=p.id)
         proposal_ids.append(p.id)

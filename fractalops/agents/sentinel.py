@@ -13,9 +13,12 @@ from fractalops.hud import AgentHUD
 from fractalops.planes.proposals import ApprovalClass, ApprovalRecord, ProposalStatus, utcnow
 from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase, Route
 
-__all__ = ["LAUNCH_SPEC", "REVIEW_SPEC", "POLICY_IDENTITY", "check_launch_contract"]
+__all__ = ["LAUNCH_SPEC", "REVIEW_SPEC", "POLICY_IDENTITY", "AUTHOR_KIND", "check_launch_contract"]
 
 POLICY_IDENTITY = "policy:constitution"
+AUTHOR_KIND = "agent"
+"""Every proposal is authored by a squad agent; on whose behalf it ran does not change that (restricted stays
+human-only). The gate re-checks edits with the same kind."""
 
 
 def check_launch_contract(ctx: AgentContext, agent: str = "forge") -> tuple[str, str, list[str]]:
@@ -55,10 +58,9 @@ def review(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
             pending += p.status == ProposalStatus.IN_REVIEW
             continue
         ceiling = armory.bind(p.author_agent, ctx.binding(p.author_agent)).ceiling
-        principal_kind = "agent" if p.principal.startswith("agent:") else "human"
         decision = constitution.check_author(p.model_dump(include={"kind", "target"}) | {"files": p.payload.get("files", [])},
-                                             ceiling, principal_kind)
-        store.set_approval_class(pid, ApprovalClass(decision.approval_class))
+                                             ceiling, AUTHOR_KIND)
+        store.set_approval_class(pid, ApprovalClass(decision.approval_class), author_ceiling=ceiling)
         if not decision.allowed:
             store.add_decision(pid, ApprovalRecord(decision="reject", identity=POLICY_IDENTITY, content_hash=p.content_hash,
                                                    at=utcnow(), message=f"refused by sentinel: {decision.reason}"),
@@ -69,7 +71,8 @@ def review(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         store.transition(pid, ProposalStatus.IN_REVIEW)
         if decision.approval_class == "routine":
             store.add_decision(pid, ApprovalRecord(decision="policy", identity=POLICY_IDENTITY, content_hash=p.content_hash,
-                                                   at=utcnow(), message=decision.reason), to=ProposalStatus.APPROVED)
+                                                   at=utcnow(), message=decision.reason), to=ProposalStatus.APPROVED,
+                               approved_by=[POLICY_IDENTITY])
             ctx.emit("proposal_policy_approved", f"{pid} approved by policy (routine)", proposal_id=pid)
             routine += 1
         else:

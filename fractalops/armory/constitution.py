@@ -23,11 +23,15 @@ prod/infra/secrets/constitution as a word → at least elevated (target and path
 `restricted`.
 
 `approval_decision` — input ``{"approval_class": str, "author_principal": str, "author_agent": str?,
-"approvers": [{"identity": str, "role": str, "principal_kind": "human"?}]}``; output ``{"allowed": bool,
-"reason": str, "approval_class": str, "required": int, "missing": int, "approvers": [identity],
-"rejected": [{"identity", "role", "why"}]}``. An approver entry may carry `roles: [..]` instead of/besides
-`role`. Approvers count once per distinct identity; the author (its principal or agent id), any identity
-listed with role `agent` (in any entry), any `agent:` identity or non-human principal never counts. Roles:
+"requester": str?, "editors": [str]?, "approvers": [{"identity": str, "role": str, "principal_kind": "human"?}]}``;
+output ``{"allowed": bool, "reason": str, "approval_class": str, "required": int, "missing": int, "approvers":
+[identity], "rejected": [{"identity", "role", "why"}]}``. An approver entry may carry `roles: [..]` instead of/besides
+`role`. Approvers count once per distinct identity; the author (its principal or agent id), every editor (an editor
+counts as an author of what it edited, for every later hash), any identity listed with role `agent` (in any entry),
+any `agent:` identity or non-human principal never counts. The requester (who launched the run) may be the one
+approver of a standard proposal and one of the two of an elevated one, whose other approver must be neither the
+requester nor an editor; a restricted proposal counts only humans who are none of these. A requester that is not a
+string, or editors that are not a list of strings, allow nothing (`cannot judge the approvers`). Roles:
 standard ← approver/reviewer/maintainer/owner/security; elevated ← approver/maintainer/owner/security;
 restricted ← owner/security (see `policy/classes.rego`).
 """
@@ -206,8 +210,12 @@ class Constitution:
         author_principal: str,
         approvers: list[Mapping[str, Any]],
         author_agent: str | None = None,
+        *,
+        requester: str | None = None,
+        editors: list[str] | tuple[str, ...] | None = None,
     ) -> Decision:
-        """Do `approvers` (`[{"identity", "role"}]`) satisfy `approval_class` for a proposal by this author?"""
+        """Do `approvers` (`[{"identity", "role"}]`) satisfy `approval_class` for a proposal by this author, launched
+        by `requester` and edited by `editors` (in order)?"""
         document: dict[str, Any] = {
             "approval_class": approval_class,
             "author_principal": author_principal,
@@ -215,6 +223,10 @@ class Constitution:
         }
         if author_agent:
             document["author_agent"] = author_agent
+        if requester is not None:
+            document["requester"] = requester
+        if editors is not None:  # anything but a list is sent as is: the policy then refuses to judge
+            document["editors"] = list(editors) if isinstance(editors, list | tuple) else editors
         doc = self._query("approval_decision", document)
         return Decision(
             allowed=doc["allowed"] is True,

@@ -266,3 +266,54 @@ def test_one_human_many_times_is_still_one(constitution: Constitution) -> None:
     assert not d.allowed and d.approvers == ("alice",) and d.missing == 1
     assert d.to_dict() == {"allowed": False, "reason": d.reason, "approval_class": "elevated", "required": 2,
                            "missing": 1, "approvers": ["alice"], "rejected": []}
+
+
+# --- the people: requester and editors --------------------------------------------------------------------------
+
+_OWNER = "owner"  # a role eligible for every class, so only the people rules decide below
+
+
+@pytest.mark.parametrize(
+    ("cls", "approvers", "requester", "editors", "allowed", "counted"),
+    [
+        ("standard", ["alice"], "alice", [], True, ["alice"]),  # the normal HITL loop: launch, then approve
+        ("standard", ["alice"], "alice", ["alice"], False, []),  # the requester edited it: now an author
+        ("standard", ["bob"], "alice", ["bob"], False, []),  # an editor never approves, for any later hash
+        ("standard", ["bob", "carol"], "alice", ["bob"], True, ["carol"]),
+        ("elevated", ["alice"], "alice", [], False, ["alice"]),
+        ("elevated", ["alice", "bob"], "alice", [], True, ["alice", "bob"]),  # bob is neither requester nor editor
+        ("elevated", ["alice", "bob"], "alice", ["bob"], False, ["alice"]),
+        ("elevated", ["alice", "bob", "carol"], "alice", ["bob"], True, ["alice", "carol"]),
+        ("elevated", ["bob", "carol"], "alice", [], True, ["bob", "carol"]),
+        ("restricted", ["alice", "bob"], "alice", [], False, ["bob"]),  # the requester never counts here
+        ("restricted", ["bob", "carol"], "alice", ["carol"], False, ["bob"]),
+        ("restricted", ["bob", "carol"], "alice", [], True, ["bob", "carol"]),
+        ("routine", [], "alice", ["alice"], True, []),
+    ],
+)
+def test_requester_and_editor_rules(
+    constitution: Constitution, cls: str, approvers: list[str], requester: str, editors: list[str], allowed: bool,
+    counted: list[str],
+) -> None:
+    d = constitution.check_approval(cls, "agent:forge", [{"identity": i, "role": _OWNER} for i in approvers],
+                                    author_agent="forge", requester=requester, editors=editors)
+    assert (d.allowed, list(d.approvers)) == (allowed, counted), d.reason
+
+
+def test_people_rules_name_why_an_approval_did_not_count(constitution: Constitution) -> None:
+    d = constitution.check_approval("restricted", "agent:forge",
+                                    [{"identity": "alice", "role": "owner"}, {"identity": "bob", "role": "owner"}],
+                                    requester="alice", editors=["bob"])
+    whys = {identity: why for identity, _role, why in d.rejected}
+    assert whys == {"alice": "the requester cannot approve a restricted proposal",
+                    "bob": "an editor counts as an author of the edited proposal and cannot approve it"}
+    d = constitution.check_approval("elevated", "agent:forge", [{"identity": "alice", "role": "owner"}],
+                                    requester="alice")
+    assert d.missing == 1 and "at least 1 of them neither the requester nor an editor" in d.reason
+
+
+@pytest.mark.parametrize(("requester", "editors"), [(None, "alice"), (7, None), (None, ["alice", 7])])
+def test_people_that_cannot_be_judged_allow_nothing(constitution: Constitution, requester, editors) -> None:
+    d = constitution.check_approval("standard", "agent:forge", [{"identity": "bob", "role": "owner"}],
+                                    requester=requester, editors=editors)
+    assert not d.allowed and d.reason.startswith("cannot judge the approvers")

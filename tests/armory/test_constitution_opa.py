@@ -172,6 +172,35 @@ def test_examples_approve_alike(
     _agree(constitution, opa, lambda c: c.check_approval(approval_class, author, approvers, author_agent=author_agent))
 
 
+_ALICE, _BOB, _CAROL = ({"identity": i, "role": "owner"} for i in ("alice", "bob", "carol"))
+_EXAMPLE_PEOPLE: list[tuple[str, list[dict[str, Any]], str | None, list[Any] | None]] = [
+    # (class, approvers, requester, editors): the requester and editor rules of every class
+    ("standard", [_ALICE], "alice", None),
+    ("standard", [_ALICE], "alice", ["alice"]),
+    ("standard", [_ALICE, _BOB], "carol", ["bob"]),
+    ("elevated", [_ALICE], "alice", []),
+    ("elevated", [_ALICE, _BOB], "alice", []),
+    ("elevated", [_ALICE, _BOB], "alice", ["bob"]),
+    ("elevated", [_ALICE, _BOB, _CAROL], "alice", ["bob"]),
+    ("restricted", [_ALICE, _BOB], "alice", None),
+    ("restricted", [_ALICE, _BOB, _CAROL], "alice", []),
+    ("restricted", [_BOB, _CAROL], "alice", ["carol"]),
+    ("routine", [_ALICE], "alice", ["alice"]),
+    ("godmode", [_ALICE], "alice", ["bob"]),
+    ("standard", [_ALICE], "", [""]),
+    ("standard", [_ALICE], None, "alice"),  # editors not a list: no editor is known
+    ("elevated", [_ALICE, _BOB], None, [7, None, "bob", ["alice"]]),
+]
+
+
+@pytest.mark.parametrize("approval_class, approvers, requester, editors", _EXAMPLE_PEOPLE)
+def test_requester_and_editor_examples_alike(
+    constitution: _Recorded, opa: Any, approval_class: str, approvers: list, requester: str | None, editors: Any
+) -> None:
+    _agree(constitution, opa, lambda c: c.check_approval(approval_class, "agent:forge", approvers,
+                                                         author_agent="forge", requester=requester, editors=editors))
+
+
 # --- strings that need care: JSON escapes, non-ASCII, compatibility forms ----------------------------------------
 
 # rego-cpp (regopy 1.5.2) keeps a string's JSON escapes as literal text, so `Constitution._query` sends raw
@@ -300,10 +329,21 @@ def test_generated_proposals_classify_and_author_alike(
     _agree(constitution, opa, lambda c: c.check_author(proposal, ceiling, principal_kind))
 
 
+_REQUESTERS = st.one_of(st.none(), _IDENTITIES, st.sampled_from([7, ["alice"], {"identity": "alice"}]))
+_EDITORS = st.one_of(
+    st.none(),
+    st.lists(_IDENTITIES, max_size=4),
+    st.lists(st.one_of(_IDENTITIES, st.sampled_from([7, None, ["bob"], {"identity": "bob"}])), max_size=4),
+    st.sampled_from(["alice", 3, {"alice": True}]),  # not a list at all
+)
+
+
 @_SETTINGS
 @given(approval_class=_APPROVAL_CLASSES, author=_IDENTITIES, approvers=st.lists(_APPROVER, max_size=6),
-       author_agent=st.one_of(st.none(), _IDENTITIES))
+       author_agent=st.one_of(st.none(), _IDENTITIES), requester=_REQUESTERS, editors=_EDITORS)
 def test_generated_approvals_alike(
-    constitution: _Recorded, opa: Any, approval_class: str, author: str, approvers: list, author_agent: str | None
+    constitution: _Recorded, opa: Any, approval_class: str, author: str, approvers: list, author_agent: str | None,
+    requester: Any, editors: Any,
 ) -> None:
-    _agree(constitution, opa, lambda c: c.check_approval(approval_class, author, approvers, author_agent=author_agent))
+    _agree(constitution, opa, lambda c: c.check_approval(approval_class, author, approvers, author_agent=author_agent,
+                                                         requester=requester, editors=editors))

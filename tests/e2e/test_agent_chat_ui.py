@@ -131,6 +131,12 @@ def _settled(server: Server, thread: str) -> dict[str, Any] | None:
     return state if not state["interrupts"] and state["next"] == [] else None
 
 
+def _refused_as_editor(server: Server, thread: str) -> dict[str, Any] | None:
+    state = server.client().threads.get_state(thread)
+    note = state["values"].get("gate_note", "")
+    return state if state["interrupts"] and "an editor counts as an author" in note else None
+
+
 def _interrupted_with_new_hash(server: Server, thread: str, old_hash: str) -> dict[str, Any] | None:
     state = server.client().threads.get_state(thread)
     if not state["interrupts"]:
@@ -209,6 +215,10 @@ def test_edit_the_diff_in_the_ui_then_approve_the_new_hash(ui_server, chat_ui, p
     page.screenshot(path=str(tmp_path / "edited-card.png"))
     page.get_by_role("button", name="Approve", exact=True).click()
 
+    # alice edited it, so she counts as its author: her approval is refused and another approver decides
+    wait_until(lambda: _refused_as_editor(ui_server, thread), RESUME_DEADLINE, "alice's approval to be refused")
+    assert not (repo / "src/app.py").exists()
+    decide(ui_server.client("key-bob"), thread, {"type": "approve"})
     wait_until(lambda: _settled(ui_server, thread), RESUME_DEADLINE, f"thread {thread} to leave the gate")
     assert (repo / "src/app.py").read_text() == 'print("edited")\n'
     assert commits_for(repo, pid) == 1

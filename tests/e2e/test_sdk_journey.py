@@ -55,11 +55,14 @@ def test_edit_goes_back_to_review_with_a_new_hash(server, tmp_path):
     again = state["interrupts"][0]["value"]["action_requests"][0]
     assert again["args"]["content_hash"] != action["args"]["content_hash"]
     assert not (repo / "src/app.py").exists(), "an edit is not an approval"
-    decide(client, thread, {"type": "approve"})
+    refused = decide(client, thread, {"type": "approve"})  # alice edited it: an editor never approves it
+    assert "an editor counts as an author" in refused["interrupts"][0]["value"]["action_requests"][0]["description"]
+    decide(server.client("key-bob"), thread, {"type": "approve"})
     assert (repo / "src/app.py").read_text() == 'print("edited")\n'
     record = client.http.get(f"/proposals/{action['args']['proposal_id']}")
     assert [a["decision"] for a in record["approvals"]] == ["edit", "approve"]
     assert record["approvals"][1]["content_hash"] == again["args"]["content_hash"]
+    assert (record["requester"], record["editors"], record["approved_by"]) == ("alice", ["alice"], ["bob"])
 
 
 def test_reject_carries_the_message_and_applies_nothing(server, tmp_path):

@@ -14,6 +14,7 @@ from fractalops.planes.steward import write_sample_project
 from fractalops.runtime.resources import squad_resources
 
 ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
+BOB = {"identity": "bob", "roles": ["approver"]}
 
 
 def test_unmapped_term_becomes_a_mapping_proposal_applied_after_edit_and_approval(data_dir, tmp_path):
@@ -31,9 +32,14 @@ def test_unmapped_term_becomes_a_mapping_proposal_applied_after_edit_and_approva
     result = steward.invoke(Command(resume={"decisions": [{"type": "edit", "edited_action": edited}]}), config)
     again = result["__interrupt__"][0].value["action_requests"][0]["args"]
     assert again["global_iri"] == "https://fractalops.dev/ontology#Product"
-    steward.invoke(Command(resume={"decisions": [{"type": "approve"}]}), config)
+    # alice edited it, so she counts as its author: another approver decides the edited mapping
+    refused = steward.invoke(Command(resume={"decisions": [{"type": "approve"}]}), config)
+    assert "an editor counts as an author" in refused["__interrupt__"][0].value["action_requests"][0]["description"]
+    bob = {"configurable": {**config["configurable"], "langgraph_auth_user": BOB}}
+    steward.invoke(Command(resume={"decisions": [{"type": "approve"}]}), bob)
 
     proposal = squad_resources().proposals.get(action["args"]["proposal_id"])
+    assert (proposal.requester, proposal.editors, proposal.approved_by) == ("alice", ["alice"], ["bob"])
     assert proposal.status == ProposalStatus.EVIDENCED
     fresh = TermMap("shop", semantics=squad_resources().semantics())
     assert fresh.resolve("Widget") == "https://fractalops.dev/ontology#Product"

@@ -10,6 +10,12 @@ rank := {"routine": 0, "standard": 1, "elevated": 2, "restricted": 3}
 # Distinct human approvers each class needs. routine: 0 humans, approved by a recorded policy decision.
 required_approvals := {"routine": 0, "standard": 1, "elevated": 2, "restricted": 2}
 
+# Of those, how many must be neither the requester nor an editor (editors never count at all).
+independent_approvals := {"routine": 0, "standard": 0, "elevated": 1, "restricted": 2}
+
+# Classes whose requester may be one of the approvers (the normal HITL loop: launch, then approve).
+requester_may_approve := {"routine", "standard", "elevated"}
+
 # Human roles that may approve each class (`approver` is the portal's generic approver role).
 approver_roles := {
 	"routine": set(),

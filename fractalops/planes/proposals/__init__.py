@@ -1,5 +1,6 @@
 """The Proposal Plane: the only allowed non-read mutation gate."""
 
+from fractalops.planes.proposals.ids import new_proposal_id
 from fractalops.planes.proposals.model import (
     ApprovalClass,
     ApprovalRecord,
@@ -30,6 +31,7 @@ __all__ = [
     "check_transition",
     "content_hash",
     "find_applied_commit",
+    "new_proposal_id",
     "open_witness_store",
     "utcnow",
 ]

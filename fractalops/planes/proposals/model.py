@@ -7,7 +7,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from fractalops.errors import IllegalTransitionError
 
@@ -106,13 +106,23 @@ class Proposal(BaseModel):
     """A request to mutate something; the only way anything changes."""
 
     id: str
-    """Stable id, `prop_<hex>`."""
+    """Its own id, `prop_<32 hex>` (a UUIDv7, see `ids.py`); never derived from the thread's or another id."""
     thread_id: str
-    """The LangGraph thread that produced it."""
+    """The LangGraph thread that produced it; a proposal belongs to exactly one thread."""
+    idempotency_key: str = ""
+    """The key its creating step passed (e.g. forge's `<run>:<n>`), unique within `thread_id`: a replay of that
+    step gets this record back, another thread never does. Empty for records made without one."""
     author_agent: str
-    """The squad agent that proposed it (e.g. `forge`)."""
-    principal: str
-    """The identity on whose behalf the agent ran; it can never approve this proposal."""
+    """The squad agent that proposed it (e.g. `forge`); as `agent:<name>` it never approves it."""
+    author_ceiling: str = ""
+    """The authority ceiling of the author's bound asset, recorded by sentinel when it classified the proposal;
+    an edit is re-classified against it (empty until sentinel has seen it)."""
+    requester: str = ""
+    """The identity that launched the run (the authenticated user, or the agent-role key's identity); empty when the
+    run had no authenticated user. Records older than this field take it from their `principal`."""
+    editors: list[str] = Field(default_factory=list)
+    """Every identity that edited it, in the order of their first edit; an editor counts as an author of the
+    edited proposal and never counts as its approver, for any later hash."""
     kind: str
     """`workspace_patch` (first kind), later `ontology_mapping`, ..."""
     target: str
@@ -133,6 +143,9 @@ class Proposal(BaseModel):
     """What was first proposed: `{"content_hash", "payload_ref", "at"}` (never rewritten)."""
     approvals: list[ApprovalRecord] = Field(default_factory=list)
     """Every decision taken, in order, with identities, times and edits."""
+    approved_by: list[str] = Field(default_factory=list)
+    """The identities the constitution counted when it approved the current hash (relay's `Fractalops-Approved-By`):
+    the humans, or `policy:constitution` for sentinel's routine approval; cleared whenever the hash changes."""
     executed: ExecutionRecord | None = None
     """What relay executed, once applied."""
     feedback: str = ""
@@ -141,6 +154,25 @@ class Proposal(BaseModel):
     """Proof-path refs once recorded: `graph` (IRI), `warehouse` (fact id), `chronicle` (`chronicle://…` ref)."""
     created_at: str = ""
     updated_at: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _requester_of_older_records(cls, data: Any) -> Any:
+        # v1 records named who the agent acted for `principal` (an agent-role key, or `agent:<author>`).
+        if isinstance(data, dict) and "requester" not in data and isinstance(data.get("principal"), str):
+            return {**data, "requester": data["principal"]}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def principal(self) -> str:
+        """Who the agent acted for: the requester (kept under this name for Chronicle, the graph and the CLI)."""
+        return self.requester
+
+    @property
+    def author_identity(self) -> str:
+        """The author agent as an identity (`agent:<name>`)."""
+        return f"agent:{self.author_agent}"
 
     def approvals_for_current_hash(self) -> list[ApprovalRecord]:
         """One approval per distinct identity, counting only those bound to the current content hash."""

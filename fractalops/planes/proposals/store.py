@@ -1,8 +1,16 @@
-"""`ProposalStore`: durable proposal records in SQLite under the data dir, with atomic lifecycle transitions."""
+"""`ProposalStore`: durable proposal records in SQLite under the data dir, with atomic lifecycle transitions.
+
+Schema v2 (from v1): an `idempotency_key` column, unique within a thread, so a replayed step gets its own earlier
+proposal back and no other thread ever can. A v1 file is migrated in place when it is opened: the column and its
+index are added, every record is rewritten in the v2 format (its `principal` becomes its `requester`), and v1 forge
+ids (`prop_<12 hex>_r<run>_<n>`) get the key forge now passes (`<run>:<n>`), so a step interrupted before the
+upgrade still finds its proposal on replay.
+"""
 
 from __future__ import annotations
 
-import uuid
+import re
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +18,7 @@ from typing import Any
 
 from fractalops.errors import ProposalError
 from fractalops.planes._sqlite import SQLiteFile
+from fractalops.planes.proposals.ids import new_proposal_id
 from fractalops.planes.proposals.model import (
     ApprovalClass,
     ApprovalRecord,
@@ -20,7 +29,7 @@ from fractalops.planes.proposals.model import (
     content_hash,
 )
 
-__all__ = ["ProposalStore", "utcnow"]
+__all__ = ["ProposalStore", "SCHEMA_VERSION", "utcnow"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS proposals (
@@ -30,16 +39,31 @@ CREATE TABLE IF NOT EXISTS proposals (
     status TEXT NOT NULL,
     record TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    idempotency_key TEXT
 );
 CREATE INDEX IF NOT EXISTS proposals_thread ON proposals(thread_id);
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
-SCHEMA_VERSION = 1
+_KEY_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS proposals_thread_key ON proposals(thread_id, idempotency_key)"
+SCHEMA_VERSION = 2
+"""1: the first format. 2: `idempotency_key` (unique per thread); records carry requester, editors, author ceiling."""
+_V1_FORGE_ID = re.compile(r"^prop_[0-9a-f]{12}_r(\d+)_(\d+)$")
+_RANK = {c: i for i, c in enumerate(ApprovalClass)}
 
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _migrate_v1(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE proposals ADD COLUMN idempotency_key TEXT")
+    for pid, record in db.execute("SELECT id, record FROM proposals").fetchall():
+        match = _V1_FORGE_ID.match(pid)
+        key = f"{match.group(1)}:{match.group(2)}" if match else None
+        upgraded = Proposal.model_validate_json(record).model_copy(update={"idempotency_key": key or ""})
+        db.execute("UPDATE proposals SET record = ?, idempotency_key = ? WHERE id = ?",
+                   (upgraded.model_dump_json(), key, pid))
 
 
 class ProposalStore:
@@ -49,8 +73,17 @@ class ProposalStore:
         self.path = path
         self._db = SQLiteFile(path, synchronous="FULL", schema=_SCHEMA)
         with self._tx() as db:
-            if db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
+            row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = row[0] if row and row[0] is not None else None
+            if version is None:
                 db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            elif version > SCHEMA_VERSION:
+                raise ProposalError(f"{path} has proposal schema v{version}, newer than this fractalops "
+                                    f"(v{SCHEMA_VERSION}); upgrade fractalops to open it")
+            elif version == 1:
+                _migrate_v1(db)
+                db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+            db.execute(_KEY_INDEX)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> ProposalStore:
@@ -64,22 +97,31 @@ class ProposalStore:
         *,
         thread_id: str,
         author_agent: str,
-        principal: str,
+        requester: str,
         kind: str,
         target: str,
         payload: dict[str, Any],
         title: str = "",
         approval_class: ApprovalClass = ApprovalClass.STANDARD,
+        idempotency_key: str | None = None,
         proposal_id: str | None = None,
     ) -> Proposal:
-        """Record a new proposal in `proposed`; the same `proposal_id` twice returns the existing record."""
+        """Record a new proposal in `proposed`, under a fresh id (`prop_<uuid7 hex>`).
+
+        `idempotency_key` makes a step's replay safe: the same thread with the same key gets its own earlier record
+        back (whatever the replay built this time); another thread with that key gets a new proposal. An explicit
+        `proposal_id` (imports, tests) that is already taken raises `ProposalError`: an id never names two records.
+        """
+        if not thread_id:
+            raise ProposalError("a proposal needs the thread_id of the LangGraph thread that produced it")
         now = utcnow()
         digest = content_hash(kind, target, payload)
         proposal = Proposal(
-            id=proposal_id or f"prop_{uuid.uuid4().hex[:16]}",
+            id=proposal_id or new_proposal_id(),
             thread_id=thread_id,
+            idempotency_key=idempotency_key or "",
             author_agent=author_agent,
-            principal=principal,
+            requester=requester,
             kind=kind,
             target=target,
             title=title,
@@ -92,12 +134,19 @@ class ProposalStore:
             updated_at=now,
         )
         with self._tx() as db:
-            row = db.execute("SELECT record FROM proposals WHERE id = ?", (proposal.id,)).fetchone()
-            if row:
-                return Proposal.model_validate_json(row[0])
+            if idempotency_key:
+                row = db.execute("SELECT record FROM proposals WHERE thread_id = ? AND idempotency_key = ?",
+                                 (thread_id, idempotency_key)).fetchone()
+                if row:
+                    return Proposal.model_validate_json(row[0])
+            if db.execute("SELECT 1 FROM proposals WHERE id = ?", (proposal.id,)).fetchone():
+                raise ProposalError(f"proposal id {proposal.id!r} is already taken in {self.path}; a proposal id "
+                                    "names one record only (omit proposal_id to get a fresh one)")
             db.execute(
-                "INSERT INTO proposals VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (proposal.id, thread_id, target, proposal.status, proposal.model_dump_json(), now, now),
+                "INSERT INTO proposals (id, thread_id, target, status, record, created_at, updated_at, idempotency_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (proposal.id, thread_id, target, proposal.status, proposal.model_dump_json(), now, now,
+                 idempotency_key or None),
             )
         return proposal
 
@@ -151,27 +200,59 @@ class ProposalStore:
     def transition(self, proposal_id: str, to: ProposalStatus, **fields: Any) -> Proposal:
         return self.update(proposal_id, lambda p: p.model_copy(update=fields), to=to)
 
-    def set_approval_class(self, proposal_id: str, approval_class: ApprovalClass) -> Proposal:
-        return self.update(proposal_id, lambda p: p.model_copy(update={"approval_class": approval_class}))
+    def set_approval_class(
+        self, proposal_id: str, approval_class: ApprovalClass, *, author_ceiling: str | None = None
+    ) -> Proposal:
+        """Sentinel's classification, with the author's ceiling it was checked against (kept for edits)."""
+        update: dict[str, Any] = {"approval_class": approval_class}
+        if author_ceiling is not None:
+            update["author_ceiling"] = author_ceiling
+        return self.update(proposal_id, lambda p: p.model_copy(update=update))
 
     def set_evidence(self, proposal_id: str, **refs: str) -> Proposal:
         return self.update(proposal_id, lambda p: p.model_copy(update={"evidence": {**p.evidence, **refs}}))
 
-    def add_decision(self, proposal_id: str, record: ApprovalRecord, *, to: ProposalStatus | None) -> Proposal:
+    def add_decision(
+        self,
+        proposal_id: str,
+        record: ApprovalRecord,
+        *,
+        to: ProposalStatus | None,
+        approved_by: list[str] | None = None,
+    ) -> Proposal:
+        """Append one decision; `approved_by` (with `to=approved`) records who the constitution counted."""
+
         def change(p: Proposal) -> Proposal:
+            if record.content_hash != p.content_hash:
+                raise ProposalError(f"proposal {proposal_id}: a decision on hash {record.content_hash} arrived after "
+                                    f"it changed to {p.content_hash}; review it again")
             feedback = record.message if record.decision == "reject" else p.feedback
-            return p.model_copy(update={"approvals": [*p.approvals, record], "feedback": feedback})
+            update: dict[str, Any] = {"approvals": [*p.approvals, record], "feedback": feedback}
+            if approved_by is not None:
+                update["approved_by"] = list(approved_by)
+            return p.model_copy(update=update)
 
         return self.update(proposal_id, change, to=to)
 
-    def edit(self, proposal_id: str, payload: dict[str, Any], record: ApprovalRecord) -> Proposal:
-        """Replace the payload: a new content hash, earlier approvals no longer count, back to review."""
+    def edit(
+        self, proposal_id: str, payload: dict[str, Any], record: ApprovalRecord, *, approval_class: ApprovalClass
+    ) -> Proposal:
+        """Replace the payload: a new content hash and the re-computed class (never lower), the editor appended to
+        `editors`; earlier approvals no longer count, back to review."""
 
         def change(p: Proposal) -> Proposal:
+            if record.content_hash != p.content_hash:
+                raise ProposalError(f"proposal {proposal_id}: an edit of hash {record.content_hash} arrived after it "
+                                    f"changed to {p.content_hash}; review it again")
+            if _RANK[ApprovalClass(approval_class)] < _RANK[p.approval_class]:
+                raise ProposalError(f"proposal {proposal_id}: an edit may raise its class {p.approval_class}, never "
+                                    f"lower it to {approval_class}")
             digest = content_hash(p.kind, p.target, payload)
-            return p.model_copy(
-                update={"payload": payload, "payload_ref": digest, "content_hash": digest, "approvals": [*p.approvals, record]}
-            )
+            editors = p.editors if record.identity in p.editors else [*p.editors, record.identity]
+            return p.model_copy(update={
+                "payload": payload, "payload_ref": digest, "content_hash": digest, "approvals": [*p.approvals, record],
+                "approval_class": ApprovalClass(approval_class), "editors": editors, "approved_by": [],
+            })
 
         return self.update(proposal_id, change, to=ProposalStatus.IN_REVIEW)
 
@@ -183,7 +264,8 @@ class ProposalStore:
 
         def change(p: Proposal) -> Proposal:
             digest = content_hash(p.kind, p.target, payload)
-            return p.model_copy(update={"payload": payload, "payload_ref": digest, "content_hash": digest})
+            return p.model_copy(update={"payload": payload, "payload_ref": digest, "content_hash": digest,
+                                        "approved_by": []})
 
         return self.update(proposal_id, change, to=ProposalStatus.IN_REVIEW)
 

@@ -210,6 +210,8 @@ def apply_workspace_patch(proposal: Proposal, *, lock_dir: Path, approvers: list
             f"{PROPOSAL_TRAILER}: {proposal.id}\n"
             f"Fractalops-Content-Hash: {proposal.content_hash}\n"
             f"Fractalops-Approved-By: {', '.join(approvers) or 'policy'}\n"
+            + (f"Fractalops-Requested-By: {proposal.requester}\n" if proposal.requester else "")
+            + (f"Fractalops-Edited-By: {', '.join(proposal.editors)}\n" if proposal.editors else "")
         )
         try:
             if (now := sorted(_staged(repo))) != listed:

@@ -10,6 +10,8 @@ import pytest
 
 from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
+from fractalops.agents.gate import review_checks
+from fractalops.armory import Constitution
 from fractalops.armory.assets import RuntimeAsset
 from fractalops.armory.secrets import LocalSecretBackend
 from fractalops.identity import Principal
@@ -48,7 +50,7 @@ def test_cli_diff_goes_through_the_gate_and_applies_once(
     assert run.succeeded and watch.touched == []
 
     store = ProposalStore.in_data_dir(data_dir)
-    proposal = store.create(thread_id=task.thread_id, author_agent="forge", principal="user:operator",
+    proposal = store.create(thread_id=task.thread_id, author_agent="forge", requester="user:operator",
                             kind="workspace_patch", target=str(target_repo), title=f"{cli}: add NOTES.md",
                             payload={"diff": run.diff, "base_commit": run.base_commit, "files": run.changed_files})
     proposal = store.transition(proposal.id, ProposalStatus.IN_REVIEW)
@@ -57,8 +59,10 @@ def test_cli_diff_goes_through_the_gate_and_applies_once(
     assert CANARY_KEY not in json.dumps(hitl)
     assert git_cmd(target_repo, "status", "--porcelain") == ""  # nothing applied before the decision
 
+    check, check_edit = review_checks(Constitution.load(), lambda p: "standard")
     outcome = apply_decisions(store, [proposal], [{"type": "approve"}],
-                              Principal(identity="user:reviewer", roles=frozenset({"approver"})))
+                              Principal(identity="user:reviewer", roles=frozenset({"approver"})),
+                              check=check, check_edit=check_edit)
     assert outcome.approved == [proposal.id]
     approved = store.transition(proposal.id, ProposalStatus.PUBLISHED)
     lock_dir = data_dir / "locks"

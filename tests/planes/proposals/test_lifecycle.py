@@ -6,6 +6,7 @@ import pytest
 
 from fractalops.errors import IllegalTransitionError, ProposalError
 from fractalops.planes.proposals import (
+    ApprovalClass,
     ApprovalRecord,
     ExecutionRecord,
     ProposalStatus,
@@ -24,7 +25,7 @@ def store(tmp_path):
 
 
 def _new(store, pid="prop_1"):
-    return store.create(thread_id="t1", author_agent="forge", principal="agent:forge", kind="workspace_patch",
+    return store.create(thread_id="t1", author_agent="forge", requester="alice", kind="workspace_patch",
                         target="/repo", payload={"diff": "d", "base_commit": "c", "files": ["a"]}, proposal_id=pid)
 
 
@@ -51,9 +52,11 @@ def test_illegal_transition_leaves_record_unchanged(store):
     assert store.get(p.id).status == S.PROPOSED
 
 
-def test_create_is_idempotent_by_id(store):
-    assert _new(store) == _new(store)
-    assert len(store.list(thread_id="t1")) == 1
+def test_create_refuses_a_taken_id(store):
+    first = _new(store)
+    with pytest.raises(ProposalError, match="'prop_1' is already taken"):
+        _new(store)
+    assert store.list(thread_id="t1") == [first]
 
 
 def test_edit_changes_hash_and_voids_earlier_approvals(store):
@@ -61,9 +64,40 @@ def test_edit_changes_hash_and_voids_earlier_approvals(store):
     store.add_decision(p.id, ApprovalRecord(decision="approve", identity="bob", content_hash=p.content_hash, at="t"), to=None)
     assert store.get(p.id).approvers_for_current_hash() == ["bob"]
     edited = store.edit(p.id, {**p.payload, "diff": "d2"}, ApprovalRecord(decision="edit", identity="alice",
-                                                                            content_hash=p.content_hash, at="t"))
+                                                                            content_hash=p.content_hash, at="t"),
+                        approval_class=ApprovalClass.ELEVATED)
     assert edited.content_hash != p.content_hash and edited.approvers_for_current_hash() == []
     assert edited.proposed["content_hash"] == p.content_hash
+    assert edited.editors == ["alice"] and edited.approval_class == ApprovalClass.ELEVATED
+
+
+def test_an_edit_never_lowers_the_class_and_lists_each_editor_once(store):
+    p = store.transition(_new(store).id, S.IN_REVIEW)
+    p = store.set_approval_class(p.id, ApprovalClass.ELEVATED)
+
+    def edit(identity, diff, cls):
+        current = store.get(p.id)
+        return store.edit(p.id, {**current.payload, "diff": diff},
+                          ApprovalRecord(decision="edit", identity=identity, content_hash=current.content_hash, at="t"),
+                          approval_class=cls)
+
+    with pytest.raises(ProposalError, match="never lower it to standard"):
+        edit("bob", "d2", ApprovalClass.STANDARD)
+    assert store.get(p.id).content_hash == p.content_hash and store.get(p.id).editors == []
+    edit("bob", "d2", ApprovalClass.ELEVATED)
+    edit("carol", "d3", ApprovalClass.RESTRICTED)
+    assert edit("bob", "d4", ApprovalClass.RESTRICTED).editors == ["bob", "carol"]
+
+
+def test_a_decision_on_an_old_hash_is_refused_inside_the_transaction(store):
+    p = store.transition(_new(store).id, S.IN_REVIEW)
+    store.edit(p.id, {**p.payload, "diff": "d2"}, ApprovalRecord(decision="edit", identity="bob",
+                                                                 content_hash=p.content_hash, at="t"),
+               approval_class=ApprovalClass.STANDARD)
+    late = ApprovalRecord(decision="approve", identity="carol", content_hash=p.content_hash, at="t")
+    with pytest.raises(ProposalError, match="arrived after it changed"):
+        store.add_decision(p.id, late, to=S.APPROVED)
+    assert store.get(p.id).status == S.IN_REVIEW and [a.identity for a in store.get(p.id).approvals] == ["bob"]
 
 
 def test_rebase_goes_back_to_review_or_rejects(store):

@@ -76,7 +76,7 @@ def store(tmp_path: Path) -> ProposalStore:
 def propose(store: ProposalStore, repo: Path, diff: str, files: list[str] | None = None) -> Proposal:
     base = head(repo)
     listed = files if files is not None else files_in_diff(diff, repo, base)
-    return store.create(thread_id="t", author_agent="forge", principal="agent:forge", kind="workspace_patch",
+    return store.create(thread_id="t", author_agent="forge", requester="agent:forge", kind="workspace_patch",
                         target=str(repo), title="suite", payload={"diff": diff, "base_commit": base, "files": listed})
 
 
