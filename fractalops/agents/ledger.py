@@ -33,6 +33,9 @@ def _chronicle_entry(p: Proposal) -> dict[str, Any]:
         "target": p.target,
         "author_agent": p.author_agent,
         "principal": p.principal,
+        "requester": p.requester,
+        "editors": list(p.editors),
+        "approved_by": list(p.approved_by),
         "content_hash": p.content_hash,
         "commit": p.executed.commit if p.executed else "",
         "approvals": [{"decision": a.decision, "identity": a.identity, "content_hash": a.content_hash, "at": a.at}
@@ -87,7 +90,7 @@ def _record(ctx: AgentContext, p: Proposal) -> tuple[Proposal, str | None]:
         fact_id = ctx.resources.warehouse().record_proof_fact(
             thread_id=p.thread_id, proposal_id=p.id, content_hash=p.content_hash, commit=p.executed.commit,
             graph_iri=p.evidence["graph"], chronicle_ref=p.evidence["chronicle"],
-            attrs={"target": p.target, "approvers": ", ".join(p.approvers_for_current_hash())},
+            attrs={"target": p.target, "approvers": ", ".join(p.approved_by or p.approvers_for_current_hash())},
         )
         p = store.set_evidence(p.id, warehouse=fact_id)
         ctx.emit("warehouse_fact", f"{p.id} -> proof fact {fact_id}", proposal_id=p.id, fact_id=fact_id)

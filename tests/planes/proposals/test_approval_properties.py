@@ -141,6 +141,14 @@ def check_final(p: Proposal) -> None:
         assert not rule_holds(p), "the rule holds but the proposal was not approved"
 
 
+@pytest.fixture(scope="module")
+def target_repo(tmp_path_factory) -> tuple[str, str]:
+    """A real repo at its base commit: an edited diff is checked against the proposal's target."""
+    repo = make_git_repo(tmp_path_factory.mktemp("target") / "repo")
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    return str(repo), head.stdout.strip()
+
+
 _STEPS = st.lists(st.tuples(st.sampled_from(["approve", "approve", "approve", "edit", "edit", "reject"]), st.sampled_from(PEOPLE),
                             st.sampled_from(sorted(FILE_CLASS))), max_size=8)
 
@@ -166,10 +174,11 @@ _RAISED_THEN_APPROVED = [("edit", AMY, _EVIL), ("approve", AMY, ""), ("approve",
                                                     ("edit", BEN, "src/x.py"), ("approve", BEN, ""),
                                                     ("approve", AMY, ""), ("approve", REQUESTER, "")])
 @example(start=("restricted", "restricted"), steps=[("approve", AMY, ""), ("approve", BEN, "")])
-def test_nothing_is_approved_unless_the_rule_holds_for_the_final_hash_and_class(tmp_path_factory, start, steps):
+def test_nothing_is_approved_unless_the_rule_holds_for_the_final_hash_and_class(tmp_path_factory, target_repo,
+                                                                                 start, steps):
     store = ProposalStore(tmp_path_factory.mktemp("props") / "p.sqlite")
     cls, ceiling = start
-    p = new_proposal(store, cls, ceiling)
+    p = new_proposal(store, cls, ceiling, base_commit=target_repo[1], target=target_repo[0])
     for n, (kind, who, path) in enumerate(steps, start=1):
         p = store.get(p.id)
         if p.status != ProposalStatus.IN_REVIEW:
