@@ -41,13 +41,20 @@ RESUME_DEADLINE = 60.0
 
 
 @pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def ui_port() -> int:
+    """Where the UI is served; chosen first, because the server only answers CORS for origins it lists."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory, ui_port: int) -> Iterator[Server]:
     port = api_port()
     if _port_taken("127.0.0.1", port):
         pytest.fail(f"port {port} on 127.0.0.1 is taken, but the Agent Chat UI build is baked for it; stop whatever "
                     f"listens there or set FRACTALOPS_CHAT_UI_PORT to a free port (a new build is cached per port)")
     data_dir = tmp_path_factory.mktemp("chat-ui-server")
-    env = {"FRACTALOPS_API_KEYS": json.dumps(KEYS)}
+    # A browser client on another origin, exactly as a user would set it up (the README's Studio/Chat UI step).
+    env = {"FRACTALOPS_API_KEYS": json.dumps(KEYS), "FRACTALOPS_CORS_ORIGINS": f"http://127.0.0.1:{ui_port}"}
     try:
         dev = DevServer(data_dir, port=port, jobs_per_worker=10, env=env).start()
     except ConfigError as exc:
@@ -58,10 +65,10 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def chat_ui(ui_server: Server) -> Iterator[ChatUI]:
+def chat_ui(ui_server: Server, ui_port: int) -> Iterator[ChatUI]:
     build_dir, seconds = build_ui(ui_server.dev.port)
     print(f"\nAgent Chat UI build: {seconds:.1f}s ({build_dir})")
-    ui = ChatUI(build_dir, free_port()).start()
+    ui = ChatUI(build_dir, ui_port).start()
     yield ui
     ui.stop()
 

@@ -1,0 +1,90 @@
+"""The server surface: a key everywhere but /ok, blocked dev-runtime routes, CORS only for listed origins."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from fractalops.errors import ConfigError
+from fractalops.server import keys as keys_module
+from fractalops.server.surface import ServerSurface
+from tests.e2e.conftest import Server
+
+STUDIO = "https://smith.langchain.com"
+
+
+def _inner(request) -> JSONResponse:
+    # What LangGraph's own CORS middleware does on every response when it is left on.
+    return JSONResponse({"ok": True}, headers={"access-control-allow-origin": "*",
+                                               "access-control-allow-private-network": "true"})
+
+
+@pytest.fixture
+def surface(monkeypatch: pytest.MonkeyPatch, tmp_path) -> TestClient:
+    monkeypatch.setenv("FRACTALOPS_API_KEYS", json.dumps({"k": {"identity": "alice", "roles": ["operator"]}}))
+    monkeypatch.setenv("FRACTALOPS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FRACTALOPS_CORS_ORIGINS", f"{STUDIO}, http://127.0.0.1:3000/")
+    monkeypatch.setattr(keys_module, "_RING", keys_module.KeyRing(tmp_path))
+    routes = [Route(p, _inner, methods=["GET", "POST"]) for p in ("/ok", "/info", "/threads/search",
+                                                                  "/internal/truncate", "/deploy",
+                                                                  "/threads/t1/commands", "/threads/t1/stream/events")]
+    return TestClient(Starlette(routes=routes, middleware=[Middleware(ServerSurface)]))
+
+
+def test_only_ok_answers_without_a_key(surface: TestClient) -> None:
+    assert surface.get("/ok").status_code == 200
+    for path in ("/info", "/threads/search"):
+        assert surface.get(path).status_code == 401
+        assert surface.get(path, headers={"x-api-key": "wrong"}).json()["detail"] == "invalid API key"
+        assert surface.get(path, headers={"authorization": "Bearer k"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/internal/truncate", "/deploy", "/threads/t1/commands", "/threads/t1/stream/events"])
+def test_dev_runtime_and_v2_streaming_routes_are_unreachable(surface: TestClient, path: str) -> None:
+    assert surface.post(path, headers={"x-api-key": "k"}).status_code == 404
+    assert surface.post(path).status_code == 404
+
+
+def test_cors_only_for_listed_origins(surface: TestClient) -> None:
+    evil = surface.get("/ok", headers={"origin": "https://evil.example"})
+    assert not [h for h in evil.headers if h.startswith("access-control-")], "LangGraph's `*` is stripped"
+    studio = surface.get("/ok", headers={"origin": STUDIO})
+    assert studio.headers["access-control-allow-origin"] == STUDIO and studio.headers["vary"] == "Origin"
+    assert "access-control-allow-private-network" not in studio.headers
+    local = surface.get("/info", headers={"origin": "http://127.0.0.1:3000", "x-api-key": "k"})
+    assert local.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
+
+
+def test_preflight_answers_listed_origins_only(surface: TestClient) -> None:
+    ask = {"access-control-request-method": "POST", "access-control-request-headers": "x-api-key, content-type",
+           "access-control-request-private-network": "true"}
+    refused = surface.options("/threads/search", headers={"origin": "https://evil.example", **ask})
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+    allowed = surface.options("/threads/search", headers={"origin": STUDIO, **ask})
+    assert allowed.status_code == 204
+    assert allowed.headers["access-control-allow-origin"] == STUDIO
+    assert allowed.headers["access-control-allow-headers"] == "x-api-key, content-type"
+    assert allowed.headers["access-control-allow-private-network"] == "true"
+
+
+def test_only_meta_routes_can_be_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRACTALOPS_PUBLIC_ROUTES", "/info,/threads/search")
+    with pytest.raises(ConfigError, match="may open only /info, /docs, /openapi.json, /metrics"):
+        ServerSurface(_inner)
+
+
+@pytest.mark.server
+def test_the_real_server_sends_no_cors_by_default(server: Server) -> None:
+    response = httpx.get(f"{server.url}/ok", headers={"origin": "https://evil.example"})
+    assert not [h for h in response.headers if h.startswith("access-control-")]
+    preflight = httpx.options(f"{server.url}/threads/search", headers={
+        "origin": "https://evil.example", "access-control-request-method": "POST",
+        "access-control-request-private-network": "true"})
+    assert preflight.status_code == 403 and "access-control-allow-private-network" not in preflight.headers
