@@ -158,6 +158,12 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/proposals"): Rule("proposals", "read", "collection"),
     ("GET", "/proposals/{proposal_id}"): Rule("proposals", "read"),
     ("GET", "/warehouse/tables"): Rule("warehouse", "read", "plain"),
+    ("GET", "/evidence/verify"): Rule("evidence", "read", "plain"),
+    # carol's shared thread has no Chronicle entry yet: an operator gets "no such entry", everyone else a 403
+    ("GET", "/evidence/entry"): Rule("evidence", "read", "plain", query=lambda r: {"ref": "chronicle://main/0"},
+                                     allowed_status=frozenset({404})),
+    ("GET", "/evidence/proof"): Rule("evidence", "read", "plain", query=lambda r: {"index": "0"},
+                                     allowed_status=frozenset({404})),
     ("POST", "/warehouse/query"): Rule("warehouse", "read", "plain", body=lambda r: {"sql": "SELECT 1 AS one"}),
 }
 PUBLIC = {("GET", "/ok")}
