@@ -26,6 +26,7 @@ from fractalops.identity import Principal
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
 from fractalops.runtime import squad_resources
+from fractalops.server import armory_routes, identity_routes, secret_routes, semantics_routes
 from fractalops.server.private_files import secure_data_dir
 from fractalops.server.routing import caller as _caller
 from fractalops.server.routing import error as _error
@@ -185,6 +186,10 @@ app = Starlette(
         _route("/proposals/{proposal_id}", proposal, "proposals"),
         _route("/warehouse/tables", warehouse_tables, "warehouse"),
         _route("/warehouse/query", warehouse_query, "warehouse", method="POST"),
+        *identity_routes.routes,
+        *armory_routes.routes,
+        *secret_routes.routes,
+        *semantics_routes.routes,
     ],
     middleware=[Middleware(ServerSurface)],
     lifespan=lifespan,

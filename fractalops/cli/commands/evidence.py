@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fractalops.cli.commands._client import fail
+from fractalops.cli.commands._client import JsonFlag, fail
 from fractalops.errors import FractalOpsError
 from fractalops.planes.evidence import (
     ArtifactStore,
@@ -24,7 +24,6 @@ __all__ = ["NAME", "app"]
 NAME = "evidence"
 app = typer.Typer(help="Chronicle evidence: verify the log, show entries, print proofs.", no_args_is_help=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")]
 LogOption = Annotated[str, typer.Option("--log", help="Log name.")]
 
 
