@@ -43,6 +43,7 @@ def echo(text: str = "", style: str | None = None) -> None:
         _console().print(Text(text, style=style or ""), soft_wrap=True)
     else:
         sys.stdout.write(text + "\n")
+        sys.stdout.flush()  # long-running commands (`serve`) are read line by line through pipes
 
 
 def _plain(cell: Any) -> str:

@@ -57,7 +57,8 @@ def _check(filename: str, content: str, project: str | None) -> dict[str, Any]:
             term_map = TermMap.from_file(path, project=project, semantics=squad_resources().semantics())
             checks = term_map.check()
         except FractalOpsError as exc:
-            raise FractalOpsError(str(exc).replace(str(path), filename)) from None
+            exc.args = (str(exc).replace(str(path), filename),)  # the user's file name, not our temp path
+            raise
     return {"ok": all(c.ok for c in checks), "project": term_map.project,
             "terms": [{"term": c.local_term, "global_iri": c.global_iri, "match": c.match, "ok": c.ok,
                        "reason": c.reason} for c in checks]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +16,14 @@ from fractalops.cli.commands._client import CliError
 __all__ = ["app"]
 
 app = typer.Typer()
+
+
+class _StopRequested(Exception):
+    """SIGINT or SIGTERM: stop the server (it persists its threads) and exit 0."""
+
+
+def _stop_requested(*_: object) -> None:
+    raise _StopRequested
 
 
 def _show_demo(root: Path, url: str) -> None:
@@ -53,11 +61,10 @@ def serve(
     if created := ensure_dev_key(root):
         out.echo(f"created a development API key (operator + approver) in {keys}: {created}", style="green")
     server = DevServer(root, port=port, jobs_per_worker=jobs)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # from here on, a signal stops the server we start, never orphans it
+        signal.signal(sig, _stop_requested)
     try:
         server.start()
-    except FractalOpsError as exc:
-        raise CliError(str(exc), error_type=type(exc).__name__) from None
-    try:
         out.echo(f"LangGraph server with the squad at {server.url} (data dir {root}, log {server.log_path})")
         out.echo(f"LangGraph Studio: {studio_url(server.url)}  (add header x-api-key: <your key>)")
         out.echo(f"API keys: {keys} (or FRACTALOPS_API_KEYS); the CLI uses the single key there when run from this "
@@ -66,12 +73,13 @@ def serve(
         if demo:
             _show_demo(root, server.url)
         out.echo("Ctrl-C to stop.")
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        while not stop.wait(1.0):
-            if server.proc is not None and server.proc.poll() is not None:
-                raise CliError(f"the LangGraph server exited with {server.proc.returncode}; see {server.log_path}")
+        while server.proc is not None and server.proc.poll() is None:
+            time.sleep(1.0)  # waiting for a signal (or for the server to die)
+        raise CliError(f"the LangGraph server exited with {server.proc and server.proc.returncode}; "
+                       f"see {server.log_path}")
+    except _StopRequested:
         out.echo("stopping (threads are persisted on SIGTERM)…")
+    except FractalOpsError as exc:
+        raise CliError(str(exc), error_type=type(exc).__name__) from None
     finally:
-        server.stop()  # also when the demo or a signal handler fails: never leave the server behind
+        server.stop()

@@ -5,7 +5,9 @@ Threads, runs and state go through `langgraph-sdk`; the HUD and the thread list 
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,6 +31,29 @@ _PENDING_ARGS = ("proposal_id", "content_hash", "approval_class", "files", "miss
 def pending_actions(state: dict[str, Any]) -> list[dict[str, Any]]:
     """The HITL action requests a thread's state is waiting on."""
     return [a for i in state.get("interrupts") or [] for a in (i.get("value") or {}).get("action_requests", [])]
+
+
+def _task_error(text: str) -> tuple[str, str]:
+    """`ConfigError("...")` (how the server records a failed task) -> ("ConfigError", "...")."""
+    if match := re.fullmatch(r"(\w+)\((.*)\)", text, flags=re.DOTALL):
+        try:
+            message = ast.literal_eval(match.group(2))
+        except (ValueError, SyntaxError):
+            return match.group(1), match.group(2)
+        return match.group(1), str(message)
+    return "RunError", text
+
+
+def join(client: SyncLangGraphClient, thread_id: str, run_id: str) -> None:
+    """Wait for a run; a failed run is an error naming what failed (the server keeps the message on the task)."""
+    result = call(client.runs.join, thread_id, run_id)
+    failed = result.get("__error__") if isinstance(result, dict) else None
+    if not failed:
+        return
+    errors = [t["error"] for t in call(client.threads.get_state, thread_id).get("tasks") or [] if t.get("error")]
+    kind, message = _task_error(errors[0]) if errors else (str(failed.get("error") or "RunError"),
+                                                           str(failed.get("message") or "the run failed"))
+    raise CliError(f"the run on thread {thread_id} failed: {message}", error_type=kind, thread_id=thread_id)
 
 
 def _pending(client: SyncLangGraphClient, thread_id: str) -> list[dict[str, Any]]:
@@ -56,7 +81,7 @@ def print_hud(hud: dict[str, Any]) -> None:
 def _resume(client: SyncLangGraphClient, thread_id: str, decisions: list[dict[str, Any]], as_json: bool) -> None:
     run = call(client.runs.create, thread_id, _assistant_of(client, thread_id),
                command={"resume": {"decisions": decisions}})
-    call(client.runs.join, thread_id, run["run_id"])
+    join(client, thread_id, run["run_id"])
     state = call(client.threads.get_state, thread_id)
     hud = server().get(f"/threads/{thread_id}/hud")
     refused = (state.get("values") or {}).get("gate_note") or None
@@ -130,7 +155,7 @@ def run(
     thread_id = thread or call(client.threads.create)["thread_id"]
     created = call(client.runs.create, thread_id, ASSISTANT, input=payload, config=config)
     if wait:
-        call(client.runs.join, thread_id, created["run_id"])
+        join(client, thread_id, created["run_id"])
     _show(thread_id, as_json)
 
 
@@ -181,7 +206,7 @@ def resume(thread_id: str, as_json: JsonFlag = False) -> None:
     if not state.get("next"):
         raise CliError(f"thread {thread_id} has nothing left to run; launch new work with `fractalops run --thread`")
     created = call(client.runs.create, thread_id, _assistant_of(client, thread_id), input=None)
-    call(client.runs.join, thread_id, created["run_id"])
+    join(client, thread_id, created["run_id"])
     _show(thread_id, as_json)
 
 

@@ -13,7 +13,7 @@ import typer
 
 from fractalops.cli import _output as out
 from fractalops.cli.commands._client import CliError, JsonFlag, call, emit_json, sdk
-from fractalops.cli.commands.squad import pending_actions
+from fractalops.cli.commands.squad import join, pending_actions
 
 __all__ = ["app", "GRAPH"]
 
@@ -52,7 +52,7 @@ def run(
     client = sdk()
     thread_id = call(client.threads.create)["thread_id"]
     created = call(client.runs.create, thread_id, GRAPH, input={"project_dir": str(project_dir.resolve())})
-    call(client.runs.join, thread_id, created["run_id"])
+    join(client, thread_id, created["run_id"])
     state = call(client.threads.get_state, thread_id)
     values = state.get("values") or {}
     result = values.get("result")
