@@ -90,3 +90,9 @@ def test_a_real_process_never_prints_a_traceback(tmp_path: Path, as_json: bool) 
         assert result.json()["error_type"] == "UsageError" and result.stderr == ""
     else:
         assert result.stderr.startswith("error: Invalid value for --change") and result.stdout == ""
+
+
+def test_the_url_flag_wins_over_the_environment(cli, monkeypatch) -> None:
+    monkeypatch.setenv("FRACTALOPS_SERVER_URL", "http://127.0.0.1:8")
+    result = cli("--url", UNREACHABLE, "threads", "--json", key="k")
+    assert result.code == 1 and f"no LangGraph server at {UNREACHABLE} (from --url;" in result.json()["error"]

@@ -65,3 +65,16 @@ def test_piped_output_is_unwrapped_untruncated_and_the_diff_applies(server, tmp_
     assert check.returncode == 0, check.stderr
     subprocess.run(["git", "apply", str(patch)], cwd=repo, check=True)
     assert (repo / long_name).read_text() == local.read_text()
+
+
+def test_on_a_terminal_rich_folds_long_cells_but_never_cuts_them(monkeypatch, capsys) -> None:
+    from fractalops.cli import _output as out
+
+    monkeypatch.setattr(out, "is_tty", lambda: True)
+    thread_id = "01a2314b-5e26-747e-a5fd-" + "9" * 90
+    out.table(["thread", "status"], [(thread_id, "done")], title="threads")
+    out.fields([("intent", thread_id)], title="HUD")
+    out.echo("[bold]not markup[/]", style="bold")
+    text = capsys.readouterr().out
+    assert "…" not in text and "[bold]not markup[/]" in text
+    assert text.count("9") == 2 * 90  # folded over lines where it must, every character kept
