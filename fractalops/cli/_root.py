@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from fractalops.cli._config import set_url_flag
-from fractalops.cli._errors import USAGE_EXIT, CliError, report, request_json
+from fractalops.cli._errors import USAGE_EXIT, CliError, json_requested, report, request_json
 
 try:  # typer >= 0.20 vendors click
     from typer._click import exceptions as _click_exc
@@ -78,8 +78,12 @@ class RootGroup(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         request_json("--json" in (argv[: argv.index("--")] if "--" in argv else argv))
         set_url_flag(None)
-        code = _run(lambda: super(RootGroup, self).main(args=argv, prog_name=prog_name or "fractalops",
-                                                       complete_var=complete_var, standalone_mode=False, **extra))
+        try:
+            code = _run(lambda: super(RootGroup, self).main(args=argv, prog_name=prog_name or "fractalops",
+                                                           complete_var=complete_var, standalone_mode=False, **extra))
+        finally:
+            set_url_flag(None)  # one invocation's --url never leaks into the next (in-process callers, tests)
+            request_json(False)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -87,8 +91,6 @@ class RootGroup(TyperGroup):
 
 def _run(invoke: Any) -> int:
     """Run the command tree; return its exit code, reporting every error in the one shape."""
-    from fractalops.cli._errors import json_requested
-
     as_json = json_requested()
     try:
         result = invoke()

@@ -16,6 +16,7 @@ LOCAL = "http://127.0.0.1:2024"
 
 @pytest.fixture(autouse=True)
 def _flag_reset():
+    _config.set_url_flag(None)
     yield
     _config.set_url_flag(None)
 

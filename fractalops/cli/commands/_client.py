@@ -9,6 +9,7 @@ name the server, where its address and the key came from, and what to do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fractalops.cli._config import Found, api_key, key_places, server_url, url_places
@@ -119,14 +120,25 @@ class Server:
         return self._send("DELETE", path, params=params)
 
 
+@lru_cache(maxsize=4)
+def _server(url: Found, key: Found) -> Server:
+    return Server(url, key)
+
+
 def server() -> Server:
+    """The server's own routes (one client per server and key: an httpx client costs a TLS context to build)."""
     url = server_url()
-    return Server(url, api_key(url.value))
+    return _server(url, api_key(url.value))
+
+
+@lru_cache(maxsize=4)
+def _sdk(url: str, key: str) -> SyncLangGraphClient:
+    from langgraph_sdk import get_sync_client
+
+    return get_sync_client(url=url, api_key=key)
 
 
 def sdk() -> SyncLangGraphClient:
     """The `langgraph-sdk` client for this server (imported on first use: the SDK takes ~0.4 s to import)."""
-    from langgraph_sdk import get_sync_client
-
     url = server_url()
-    return get_sync_client(url=url.value, api_key=api_key(url.value).value)
+    return _sdk(url.value, api_key(url.value).value)
