@@ -338,7 +338,7 @@ def main() -> None:
         _use_data_dir(root / "data-cold")
         cold = _squad_change(squad, root, ROUNDS)
         close_warehouse()
-    report_ratio("governance_cost", squad_t, minimal_t, None, "changes", baseline="minimal")
+    report_ratio("governance_cost", squad_t, minimal_t, None, "changes", labels=("squad", "minimal"))
     native, minimal_median = statistics.median(native_t), statistics.median(minimal_t)
     print(f"squad with forge bound to `native` (in-process builder, no asset process): median {native * 1000:.1f} ms"
           f" = {native / minimal_median:.3f}x minimal")

@@ -39,6 +39,8 @@ _VISIBLE = _row(_A, _A, _O, _O)
 """Operators and reviewers see every thread (they review them); agents and role-less keys only their own."""
 _OWNERS = _row(_A, _O, _O, _O)
 _OPERATORS = _row(_A, _N, _N, _N)
+_HUMANS = _row(_A, _A, _N, _N)
+"""Operators and reviewers: people who judge changes, not machine identities or role-less keys."""
 
 POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     ("threads", "create"): _EVERYONE,
@@ -72,6 +74,20 @@ POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     ("warehouse", "read"): _OPERATORS,
     ("evidence", "read"): _OPERATORS,
     ("server_meta", "read"): _EVERYONE,
+    # Every key may ask who it is: that is how `fractalops login` checks a key before storing it.
+    ("identity", "read"): _EVERYONE,
+    # The Armory is what a run may bind (binding itself is checked per asset by `allowed_roles`); it holds secret
+    # refs, never values, so every launcher may read it.
+    ("armory", "read"): _EVERYONE,
+    # Which credentials the server holds, and changing them, is operator business; values never leave the server.
+    ("secrets", "read"): _OPERATORS,
+    ("secrets", "write"): _OPERATORS,
+    ("secrets", "delete"): _OPERATORS,
+    # Reconciling the Armory with the backend reveals which refs are held, like `secrets.read`.
+    ("connectors", "read"): _OPERATORS,
+    # The graph holds every thread's lineage; reviewers need impact paths to judge a change, agents read it
+    # in-process through their planes, role-less keys not at all.
+    ("semantics", "read"): _HUMANS,
 }
 """(resource, action) -> role class -> access. `threads.create_run` also covers resuming a waiting thread (how a
 reviewer decides); binding an agent to an asset additionally needs one of the asset's `allowed_roles`.
@@ -87,6 +103,11 @@ NOTES: dict[str, str] = {
     "warehouse": "read-only SQL over the warehouse's own tables",
     "evidence": "Chronicle verify (against its witnesses), entries and inclusion proofs",
     "server_meta": "`/info`, `/docs`, `/openapi.json`, `/metrics`, `/` (only `/ok` needs no key)",
+    "identity": "`/whoami`: the presented key's identity and roles",
+    "armory": "assets, bindings and kinds; secret refs only, never values",
+    "secrets": "values go in (request body) and never come out",
+    "connectors": "Armory secret refs vs the backend",
+    "semantics": "describe, impact paths, vocabulary check (read-only)",
 }
 
 

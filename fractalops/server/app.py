@@ -26,8 +26,9 @@ from fractalops.identity import Principal
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
 from fractalops.runtime import squad_resources
-from fractalops.server import evidence_routes
+from fractalops.server import armory_routes, evidence_routes, identity_routes, secret_routes, semantics_routes
 from fractalops.server.private_files import secure_data_dir
+from fractalops.server.route_io import BodyError, failure, json_object
 from fractalops.server.routing import caller as _caller
 from fractalops.server.routing import error as _error
 from fractalops.server.routing import guarded_route as _route
@@ -37,6 +38,7 @@ __all__ = ["app"]
 
 
 _POLL_S = 0.25
+_MAX_SQL_BYTES = 100_000
 
 
 def _visible_projection(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
@@ -157,16 +159,20 @@ def warehouse_tables(request: Request) -> JSONResponse:
 
 
 async def warehouse_query(request: Request) -> JSONResponse:
-    body = await request.json()
-    sql = body.get("sql") if isinstance(body, dict) else None
+    try:
+        body = await json_object(request, '{"sql": "<read-only SQL>"}', max_bytes=_MAX_SQL_BYTES)
+    except BodyError as exc:
+        return _error(exc.status, str(exc))
+    sql = body.get("sql")
     if not isinstance(sql, str) or not sql.strip():
         return _error(422, 'send {"sql": "<read-only SQL>"}')
     try:
         rows = await asyncio.to_thread(lambda: squad_resources().warehouse().read_only_query(sql))
     except QueryRefusedError as exc:
-        return JSONResponse({"error": str(exc), "refused": exc.construct}, status_code=400)
+        return JSONResponse({"error": str(exc), "error_type": type(exc).__name__, "refused": exc.construct},
+                            status_code=400)
     except FractalOpsError as exc:
-        return _error(400, str(exc))
+        return failure(400, exc)
     return JSONResponse(json.loads(json.dumps({"rows": rows}, default=str)))
 
 
@@ -189,6 +195,10 @@ app = Starlette(
         _route("/warehouse/tables", warehouse_tables, "warehouse"),
         _route("/warehouse/query", warehouse_query, "warehouse", method="POST"),
         *evidence_routes.routes,
+        *identity_routes.routes,
+        *armory_routes.routes,
+        *secret_routes.routes,
+        *semantics_routes.routes,
     ],
     middleware=[Middleware(ServerSurface)],
     lifespan=lifespan,

@@ -1,5 +1,7 @@
 """API keys → identities with roles: `FRACTALOPS_API_KEYS` (JSON), else `<data dir>/api_keys.json`.
 
+The table's format lives in `fractalops.api_keys` (the CLI reads it too); this module is the server's side of it.
+
 Requests carry the key as `x-api-key` (what `get_client(api_key=...)` sends) or `Authorization: Bearer <key>`.
 """
 
@@ -7,55 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import os
-import secrets
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from fractalops.errors import ConfigError
-from fractalops.identity import ROLES, Principal
+from fractalops.api_keys import KEYS_ENV, keys_file, load_api_keys
+from fractalops.identity import Principal
 from fractalops.settings import data_dir
 
-__all__ = ["KEYS_ENV", "keys_file", "load_api_keys", "lookup_key", "ensure_dev_key", "presented_key", "KeyRing",
-           "server_keys"]
-
-KEYS_ENV = "FRACTALOPS_API_KEYS"
-
-
-def keys_file(data_dir: Path) -> Path:
-    return data_dir / "api_keys.json"
-
-
-def _parse(text: str, where: str) -> dict[str, Principal]:
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{where} is not valid JSON ({exc}); expected "
-                          '{"<key>": {"identity": "<name>", "roles": ["operator" | "approver" | "agent", ...]}}') from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a JSON object of key -> {{identity, roles}}")
-    keys: dict[str, Principal] = {}
-    for key, entry in raw.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("identity"), str) or not entry["identity"]:
-            raise ConfigError(f"{where}: entry for key ...{key[-4:]} needs a non-empty string `identity`")
-        roles = entry.get("roles", [])
-        bad = [r for r in roles if r not in ROLES] if isinstance(roles, list) else [roles]
-        if bad:
-            raise ConfigError(f"{where}: identity {entry['identity']!r} has unknown role(s) {bad}; valid roles: {', '.join(ROLES)}")
-        keys[key] = Principal(identity=entry["identity"], roles=frozenset(roles))
-    return keys
-
-
-def load_api_keys(data_dir: Path) -> dict[str, Principal]:
-    """The configured keys; the env var wins over the data-dir file."""
-    if env := os.environ.get(KEYS_ENV, "").strip():
-        return _parse(env, KEYS_ENV)
-    path = keys_file(data_dir)
-    if not path.exists():
-        return {}
-    return _parse(path.read_text(), str(path))
+__all__ = ["KEYS_ENV", "keys_file", "load_api_keys", "lookup_key", "presented_key", "KeyRing", "server_keys"]
 
 
 def lookup_key(keys: dict[str, Principal], presented: str) -> Principal | None:
@@ -65,19 +28,6 @@ def lookup_key(keys: dict[str, Principal], presented: str) -> Principal | None:
         if hmac.compare_digest(key.encode(), presented.encode()):
             found = principal
     return found
-
-
-def ensure_dev_key(data_dir: Path, identity: str = "developer") -> str | None:
-    """With no keys configured anywhere, create one development key (operator + approver); return it if created."""
-    if os.environ.get(KEYS_ENV, "").strip() or keys_file(data_dir).exists():
-        return None
-    key = "fo-dev-" + secrets.token_urlsafe(24)
-    path = keys_file(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump({key: {"identity": identity, "roles": ["operator", "approver"]}}, handle, indent=2)
-    return key
 
 
 def presented_key(headers: Mapping[bytes, bytes]) -> str:

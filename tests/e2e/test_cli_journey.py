@@ -69,6 +69,8 @@ def test_reject_and_edit_through_the_cli(cli, tmp_path):
 
 def test_cli_without_a_server_says_how_to_start_one(monkeypatch):
     monkeypatch.setenv("FRACTALOPS_SERVER_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("FRACTALOPS_API_KEY", "key-alice")  # without a key the CLI stops earlier, naming where it looked
     result = CliRunner().invoke(app, ["threads", "--json"])
     assert result.exit_code == 1
-    assert "no LangGraph server" in json.loads(result.stdout)["error"]
+    error = json.loads(result.stdout)["error"]
+    assert "no LangGraph server at http://127.0.0.1:9 (from FRACTALOPS_SERVER_URL" in error and "make dev" in error

@@ -1,4 +1,5 @@
-"""`fractalops` sub-command groups: each module here exposes `app: typer.Typer` and `NAME: str`.
+"""`fractalops` commands: root commands (`squad`, `login`, `serve`) and one module per command group.
 
-The root CLI mounts every module it finds, so adding a command group is one new file.
+A command group module exposes `app: typer.Typer`; `fractalops.cli.main.GROUPS` names it (with its one-line help)
+and the root imports it only when the group is used.
 """

@@ -12,10 +12,9 @@ from typing import Annotated, Any, NoReturn
 
 import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from fractalops.cli.commands._client import call, fail, sdk
+from fractalops.cli import _output as out
+from fractalops.cli.commands._client import JsonFlag, call, fail, sdk
 from fractalops.errors import EvidenceError, FractalOpsError, WarehouseOwnedError
 from fractalops.planes.evidence import ArtifactRef, EvidenceRef, chronicle_dir
 from fractalops.settings import server_url
@@ -25,7 +24,6 @@ __all__ = ["NAME", "app"]
 NAME = "evidence"
 app = typer.Typer(help="Chronicle evidence: verify the log, show entries, print proofs.", no_args_is_help=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")]
 LogOption = Annotated[str, typer.Option("--log", help="Log name.")]
 DataDirOption = Annotated[Path | None, typer.Option(
     "--data-dir", help="Read this data dir offline instead of asking the server (it must exist; nothing is created).")]
@@ -120,26 +118,18 @@ def _verify_offline(data_dir: Path, log: str, allow_unsigned_tail: bool, as_json
 
 
 def _print_verify(document: dict[str, Any], where: str) -> None:
-    table = Table(title="Chronicle verify", show_header=False)
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")  # paths and reasons are printed whole
-    table.add_row("verified", where)
-    table.add_row("chronicle dir", document["chronicle_dir"])
-    table.add_row("log", document["log"])
     status = "CORRUPT" if "integrity" in document["failed"] else "FAILED"
-    table.add_row("status", "[green]ok[/green]" if document["ok"] else f"[red]{status}[/red]")
-    table.add_row("entries", str(document["size"]))
-    table.add_row("signed / witnessed size", f"{document['signed_size']} / {document['witnessed_size']}")
-    for check in document["checks"]:
-        mark = "[green]ok[/green]" if check["ok"] else "[red]FAILED[/red]"
-        table.add_row(check["name"], f"{mark} {check['detail']}")
+    pairs = [("verified", where), ("chronicle dir", document["chronicle_dir"]), ("log", document["log"]),
+             ("status", "ok" if document["ok"] else status), ("entries", document["size"]),
+             ("signed / witnessed size", f"{document['signed_size']} / {document['witnessed_size']}")]
+    pairs += [(check["name"], f"{'ok' if check['ok'] else 'FAILED'} {check['detail']}") for check in document["checks"]]
     for source in document["sources"]:
         count = "not read" if source["witnesses"] is None else f"{source['witnesses']} witness(es)"
-        table.add_row(f"source {source['name']}", f"{count} {source['location']} {source['note']}".strip())
+        pairs.append((f"source {source['name']}", f"{count} {source['location']} {source['note']}".strip()))
     if not document["ok"]:
-        table.add_row("first bad entry", "-" if document["first_bad"] is None else str(document["first_bad"]))
-        table.add_row("reason", document["reason"] or "")
-    Console().print(table)
+        pairs += [("first bad entry", "-" if document["first_bad"] is None else document["first_bad"]),
+                  ("reason", document["reason"] or "")]
+    out.fields(pairs, title="Chronicle verify")
 
 
 @app.command("verify")
@@ -186,10 +176,8 @@ def show(
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
-    table = Table(show_header=False, title="Chronicle evidence")
-    for key, value in doc.items():
-        table.add_row(key, json.dumps(value, indent=2, ensure_ascii=False) if key == "entry" else str(value))
-    Console().print(table)
+    out.fields([(key, json.dumps(value, ensure_ascii=False) if key == "entry" else value) for key, value in doc.items()],
+               title="Chronicle evidence")
 
 
 @app.command("proof")
@@ -216,11 +204,8 @@ def proof(
     if as_json:
         typer.echo(json.dumps(doc))
     else:
-        table = Table(title="Chronicle inclusion proof", show_header=False)
-        for key in ("log", "index", "size", "ref", "leaf_hash", "root", "verified"):
-            table.add_row(key, str(doc[key]))
-        for step, node in enumerate(doc["audit_path"]):
-            table.add_row(f"path[{step}]", node)
-        Console().print(table)
+        out.fields([*((key, doc[key]) for key in ("log", "index", "size", "ref", "leaf_hash", "root", "verified")),
+                    *((f"path[{step}]", node) for step, node in enumerate(doc["audit_path"]))],
+                   title="Chronicle inclusion proof")
     if not doc["verified"]:
         raise typer.Exit(1)

@@ -1,33 +1,24 @@
-"""`fractalops secrets`: store (value from stdin, never argv), list (refs only) and delete secrets."""
+"""`fractalops secrets`: store (value from stdin, never argv), list (refs only) and delete secrets on the server.
+
+The server holds the secret backend (OpenBao when it has FRACTALOPS_OPENBAO_ADDR, else its local one); these are
+operator-only routes. A value travels only in the request body and is never printed.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from fractalops.armory.secrets import SecretBackend, open_secret_backend, parse_secret_ref
-from fractalops.cli.commands._client import fail
-from fractalops.errors import FractalOpsError
+from fractalops.cli import _output as out
+from fractalops.cli.commands._client import CliError, JsonFlag, emit_json, server
 
-__all__ = ["NAME", "app"]
+__all__ = ["app"]
 
-NAME = "secrets"
-app = typer.Typer(
-    help="Secrets in the configured backend (OpenBao when FRACTALOPS_OPENBAO_ADDR is set, else local).",
-    no_args_is_help=True,
-)
+app = typer.Typer(no_args_is_help=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")]
-RefArg = Annotated[str, typer.Argument(help="openbao://<mount>/<path>#<field>")]
-
-
-def _backend() -> SecretBackend:
-    return open_secret_backend()
+RefArg = Annotated[str, typer.Argument(metavar="REF", help="openbao://<mount>/<path>#<field>")]
 
 
 def _read_value() -> str:
@@ -45,50 +36,33 @@ def _read_value() -> str:
 @app.command("put")
 def put(ref: RefArg, as_json: JsonFlag = False) -> None:
     """Store the value read from STDIN at REF (one trailing newline is dropped). Never pass it as an argument."""
-    try:
-        parsed = parse_secret_ref(ref)
-        value = _read_value()
-        if not value:
-            raise FractalOpsError(f"no value on stdin for {parsed}; pipe it in, e.g. "
-                                  f"`printf %s \"$TOKEN\" | fractalops secrets put {parsed}`")
-        backend = _backend()
-        backend.put(parsed, value)
-    except FractalOpsError as exc:
-        fail(exc, as_json)
+    value = _read_value()
+    if not value:
+        raise CliError(f"no value on stdin for {ref}; pipe it in, e.g. "
+                       f"`printf %s \"$TOKEN\" | fractalops secrets put {ref}`", error_type="SecretError")
+    stored = server().put("/secrets", {"ref": ref, "value": value})
     if as_json:
-        typer.echo(json.dumps({"ok": True, "ref": str(parsed), "backend": backend.name}))
+        emit_json(stored)
     else:
-        typer.echo(f"stored {parsed} in the {backend.name} backend")
+        out.echo(f"stored {stored['ref']} in the server's {stored['backend']} backend")
 
 
 @app.command("list")
 def list_refs(as_json: JsonFlag = False) -> None:
-    """List the refs the backend holds; never the values."""
-    try:
-        backend = _backend()
-        refs = backend.list_refs()
-    except FractalOpsError as exc:
-        fail(exc, as_json)
+    """List the refs the server's backend holds; never the values."""
+    document = server().get("/secrets")
     if as_json:
-        typer.echo(json.dumps([{"ref": str(r), "mount": r.mount, "path": r.path, "field": r.field} for r in refs]))
+        emit_json(document["refs"])
         return
-    table = Table(title=f"secrets ({backend.name} backend; values never shown)")
-    table.add_column("ref", overflow="fold")
-    for ref in refs:
-        table.add_row(str(ref))
-    Console().print(table)
+    out.table(["ref"], [(r["ref"],) for r in document["refs"]],
+              title=f"secrets ({document['backend']} backend; values never shown)")
 
 
 @app.command("delete")
 def delete(ref: RefArg, as_json: JsonFlag = False) -> None:
     """Delete the secret at REF."""
-    try:
-        parsed = parse_secret_ref(ref)
-        backend = _backend()
-        backend.delete(parsed)
-    except FractalOpsError as exc:
-        fail(exc, as_json)
+    deleted = server().delete("/secrets", ref=ref)
     if as_json:
-        typer.echo(json.dumps({"ok": True, "ref": str(parsed), "deleted": True}))
+        emit_json(deleted)
     else:
-        typer.echo(f"deleted {parsed}")
+        out.echo(f"deleted {deleted['ref']}")

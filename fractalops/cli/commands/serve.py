@@ -3,61 +3,83 @@
 from __future__ import annotations
 
 import signal
-import threading
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fractalops.cli.commands._client import api_key, console, fail
-from fractalops.cli.demo import ensure_demo_workspace, launch_demo_thread
-from fractalops.cli.devserver import DevServer, studio_url
-from fractalops.errors import FractalOpsError
-from fractalops.server.keys import ensure_dev_key
-from fractalops.settings import DEFAULT_SERVER_URL, data_dir
+from fractalops.cli import _output as out
+from fractalops.cli._config import DEFAULT_URL, api_key
+from fractalops.cli.commands._client import CliError
 
-__all__ = ["ROOT", "register"]
+__all__ = ["app"]
 
-ROOT = True
+app = typer.Typer()
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def serve(
-        port: Annotated[int, typer.Option(help="Loopback port for the server.")] = 2024,
-        demo: Annotated[bool, typer.Option(help="Launch a demo squad thread that waits for approval.")] = False,
-        jobs: Annotated[int, typer.Option(help="Concurrent runs per worker.")] = 10,
-    ) -> None:
-        """Run `langgraph dev` with the squad (Ctrl-C stops it and persists the threads)."""
-        root = data_dir()
-        if created := ensure_dev_key(root):
-            console.print(f"[green]created a development API key[/] (operator + approver) in {root / 'api_keys.json'}:"
-                          f" [bold]{created}[/]")
-        server = DevServer(root, port=port, jobs_per_worker=jobs)
-        try:
-            server.start()
-        except FractalOpsError as exc:
-            fail(str(exc))
-        console.print(f"LangGraph server with the squad at [bold]{server.url}[/] (data dir {root}, log {server.log_path})")
-        console.print(f"LangGraph Studio: {studio_url(server.url)}  (add header x-api-key: <your key>)")
-        console.print(f"API keys: {root / 'api_keys.json'} (or FRACTALOPS_API_KEYS); the CLI uses the single key there")
+class _StopRequested(Exception):
+    """SIGINT or SIGTERM: stop the server (it persists its threads) and exit 0."""
+
+
+def _stop_requested(*_: object) -> None:
+    raise _StopRequested
+
+
+def _show_demo(root: Path, url: str) -> None:
+    from fractalops.cli.demo import demo_thread, ensure_demo_workspace
+
+    shown = demo_thread(url, api_key(url).value, ensure_demo_workspace(root))
+    cli = ("" if url == DEFAULT_URL else f"FRACTALOPS_SERVER_URL={url} ") + ".venv/bin/fractalops"
+    if shown.thread_id is None:
+        out.echo(f"\nthe demo change is already applied in {root / 'demo-workspace'}", style="bold")
+        return
+    state = {"waiting": "waiting for approval", "applied": "already applied (nothing to decide)",
+             "not_waiting": "not waiting (see its HUD)"}[shown.status]
+    again = " (from an earlier start)" if shown.reused else ""
+    out.echo(f"\ndemo thread {shown.thread_id}{again} is {state}", style="bold")
+    out.echo(f"  see it:      {cli} show {shown.thread_id}")
+    if shown.status == "waiting":
+        out.echo(f"  approve it:  {cli} approve {shown.thread_id}")
+        out.echo(f"  reject it:   {cli} reject {shown.thread_id} --message 'why'")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Loopback port for the server.")] = 2024,
+    demo: Annotated[bool, typer.Option(help="Show a demo squad thread that waits for approval.")] = False,
+    jobs: Annotated[int, typer.Option(help="Concurrent runs per worker.")] = 10,
+) -> None:
+    """Run `langgraph dev` with the squad (Ctrl-C stops it and persists the threads)."""
+    from fractalops.api_keys import ensure_dev_key
+    from fractalops.cli.devserver import DevServer, studio_url
+    from fractalops.errors import FractalOpsError
+    from fractalops.settings import data_dir
+
+    root = data_dir()
+    keys = root / "api_keys.json"
+    if created := ensure_dev_key(root):
+        out.echo(f"created a development API key (operator + approver) in {keys}: {created}", style="green")
+    server = DevServer(root, port=port, jobs_per_worker=jobs)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # from here on, a signal stops the server we start, never orphans it
+        signal.signal(sig, _stop_requested)
+    try:
+        server.start()
+        out.echo(f"LangGraph server with the squad at {server.url} (data dir {root}, log {server.log_path})")
+        out.echo(f"LangGraph Studio: {studio_url(server.url)}  (add header x-api-key: <your key>)")
+        out.echo(f"API keys: {keys} (or FRACTALOPS_API_KEYS); the CLI uses the single key there when run from this "
+                 "directory")
+        out.echo(f"from any other directory: fractalops login {server.url}  (paste the key from {keys})")
         if demo:
-            demo_thread = launch_demo_thread(server.url, api_key(), ensure_demo_workspace(root))
-            thread_id = demo_thread["thread_id"]
-            waiting = len(demo_thread["state"].get("interrupts") or [])
-            env = "" if server.url == DEFAULT_SERVER_URL else f"FRACTALOPS_SERVER_URL={server.url} "
-            cli = f"{env}.venv/bin/fractalops"
-            console.print(f"\n[bold]demo thread {thread_id}[/] is "
-                          f"{'waiting for approval' if waiting else 'not waiting (see its HUD)'}")
-            # soft_wrap: the commands must stay on one line so they can be copied as they are
-            console.print(f"  see it:      {cli} show {thread_id}", soft_wrap=True, highlight=False)
-            console.print(f"  approve it:  {cli} approve {thread_id}", soft_wrap=True, highlight=False)
-            console.print(f"  reject it:   {cli} reject {thread_id} --message 'why'", soft_wrap=True, highlight=False)
-        console.print("Ctrl-C to stop.")
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        while not stop.wait(1.0):
-            if server.proc is not None and server.proc.poll() is not None:
-                fail(f"the LangGraph server exited with {server.proc.returncode}; see {server.log_path}")
-        console.print("stopping (threads are persisted on SIGTERM)…")
+            _show_demo(root, server.url)
+        out.echo("Ctrl-C to stop.")
+        while server.proc is not None and server.proc.poll() is None:
+            time.sleep(1.0)  # waiting for a signal (or for the server to die)
+        raise CliError(f"the LangGraph server exited with {server.proc and server.proc.returncode}; "
+                       f"see {server.log_path}")
+    except _StopRequested:
+        out.echo("stopping (threads are persisted on SIGTERM)…")
+    except FractalOpsError as exc:
+        raise CliError(str(exc), error_type=type(exc).__name__) from None
+    finally:
         server.stop()

@@ -1,92 +1,69 @@
-"""`fractalops steward`: run the RDF steward on a project directory (RDF + DataHub JSON + warehouse rows)."""
+"""`fractalops steward run DIR`: the `steward` graph on a thread of its own, on the server that owns the planes.
+
+The run is a normal thread (created, run, joined), so `fractalops threads` lists it as done afterwards, or as
+waiting when an unmapped local term became an `ontology_mapping` proposal for a reviewer.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from fractalops import settings
-from fractalops.cli.commands._client import fail
-from fractalops.errors import FractalOpsError
-from fractalops.planes.steward.pending import spool_rows
-from fractalops.planes.steward.run import StewardRunResult, run_steward
+from fractalops.cli import _output as out
+from fractalops.cli.commands._client import CliError, JsonFlag, call, emit_json, sdk
+from fractalops.cli.commands.squad import join, pending_actions
 
-__all__ = ["NAME", "app"]
+__all__ = ["app", "GRAPH"]
 
-NAME = "steward"
-app = typer.Typer(help="RDF steward: datasets, owners, schemas, domain terms and impact paths.", no_args_is_help=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document.")]
+GRAPH = "steward"
+app = typer.Typer(no_args_is_help=True)
 
 
-def _warehouse_step(result: StewardRunResult, data_dir: Path, skip: bool) -> dict[str, Any]:
-    """Write the rows through `get_warehouse()`; when it cannot be opened, spool them to a file (never lost)."""
-    pending = data_dir / "steward" / "pending" / f"{result.report.project}-{result.report.report_id}.json"
-    if not skip:
-        try:
-            from fractalops.planes.warehouse import get_warehouse
-        except ImportError:
-            message = "warehouse plane not installed"
-        else:
-            try:
-                wh = get_warehouse()
-                report_id = wh.record_steward_report(result.summary)
-                inserted = wh.insert_events(result.event_rows)
-                return {"ok": True, "report_id": report_id, "events": inserted}
-            except FractalOpsError as exc:
-                message = f"cannot write to the warehouse: {exc}"
-    else:
-        message = "skipped (--no-warehouse)"
-    spool_rows(data_dir, pending.stem, result.summary, result.event_rows)
-    return {"ok": False, "message": f"{message}; rows kept in {pending} for the server to ingest",
-            "pending": str(pending), "events": len(result.event_rows)}
+@app.callback()
+def _group() -> None:
+    """RDF steward: datasets, owners, schemas, domain terms and impact paths."""
 
 
-def _via_server(project_dir: Path) -> dict[str, Any] | None:
-    """The server owns the warehouse: run the `steward` graph there (it ingests the spooled rows too)."""
-    from fractalops.cli.commands._client import sdk
-
-    try:
-        values = sdk().runs.wait(None, "steward", input={"project_dir": str(project_dir.resolve())})
-    except Exception:  # noqa: BLE001 - no reachable server: the spool file stays for the next server run
-        return None
-    return (values or {}).get("result", {}).get("warehouse") if isinstance(values, dict) else None
+def _print(result: dict[str, Any], thread_id: str, pending: list[dict[str, Any]]) -> None:
+    warehouse = result.get("warehouse") or {}
+    out.table(["output", "where"], [
+        ("rdf", f"{result['rdf']} ({result['triples']} triples)"),
+        ("datahub", f"{result['datahub']} ({result['mcps']} MCPs)"),
+        ("warehouse", f"report {warehouse.get('report_id')}, {warehouse.get('events')} events"),
+    ], title=f"steward report {result['report_id']} ({result['project']}) on thread {thread_id}")
+    for term in result.get("unmapped_terms") or []:
+        out.echo(f"unmapped term {term['term']!r} on {term['where']}: {term['reason']}", style="yellow")
+    for note in result.get("notes") or []:
+        out.echo(f"note {note}", style="dim")
+    if pending:
+        out.echo(f"{len(pending)} mapping proposal(s) wait for a reviewer: fractalops show {thread_id}, then "
+                 f"fractalops approve {thread_id} | reject {thread_id} --message ...")
 
 
 @app.command("run")
 def run(
-    project_dir: Annotated[Path, typer.Argument(help="Project directory to scan.")],
+    project_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Project directory to scan (a path on the "
+                                                "server; this machine's path when the server is local).")],
     as_json: JsonFlag = False,
-    no_warehouse: Annotated[bool, typer.Option("--no-warehouse", help="Do not open the warehouse.")] = False,
 ) -> None:
-    """Scan PROJECT_DIR and write its RDF, DataHub JSON and warehouse rows."""
-    data_dir = settings.data_dir()
-    try:
-        result = run_steward(project_dir, data_dir)
-    except FractalOpsError as exc:
-        fail(exc, as_json)
-    warehouse = _warehouse_step(result, data_dir, no_warehouse)
-    if not warehouse["ok"] and not no_warehouse and (served := _via_server(project_dir)):
-        warehouse = {**served, "via": "server steward graph"}
-    doc = {"ok": True, **result.to_json(), "warehouse": warehouse}
+    """Scan DIR on the server: its RDF, DataHub JSON and warehouse rows, as a steward thread you can find later."""
+    client = sdk()
+    thread_id = call(client.threads.create)["thread_id"]
+    created = call(client.runs.create, thread_id, GRAPH, input={"project_dir": str(project_dir.resolve())})
+    join(client, thread_id, created["run_id"])
+    state = call(client.threads.get_state, thread_id)
+    values = state.get("values") or {}
+    result = values.get("result")
+    if not result:
+        hud = call(client.http.get, f"/threads/{thread_id}/hud")
+        raise CliError(f"the steward run on thread {thread_id} produced no report: "
+                       f"{hud.get('completion_proof') or hud.get('live_signal') or 'see fractalops show ' + thread_id}",
+                       error_type="StewardError", thread_id=thread_id)
+    pending = pending_actions(state)
     if as_json:
-        typer.echo(json.dumps(doc))
+        emit_json({"ok": True, "thread_id": thread_id, **result, "waiting": bool(pending),
+                   "pending": [{"name": a["name"], **a["args"]} for a in pending]})
         return
-    console = Console()
-    table = Table(title=f"steward report {result.report.report_id} ({result.report.project})")
-    table.add_column("output")
-    table.add_column("where")
-    table.add_row("rdf", f"{doc['rdf']} ({result.triples} triples)")
-    table.add_row("datahub", f"{doc['datahub']} ({result.mcps} MCPs)")
-    table.add_row("warehouse", f"report {warehouse['report_id']}, {warehouse['events']} events" if warehouse["ok"]
-                  else warehouse["message"])
-    console.print(table)
-    for t in result.report.unmapped_terms:
-        console.print(f"[yellow]unmapped term[/] {t.term!r} on {t.where}: {t.reason}")
-    for note in result.report.notes:
-        console.print(f"[dim]note[/] {note}")
+    _print(result, thread_id, pending)

@@ -83,16 +83,6 @@ def test_second_process_gets_an_error_naming_the_owner(tmp_path: Path, holder: s
     assert "single writer" in result["error"] and "Stop that process" in result["error"]
 
 
-def test_cli_explains_the_server_owns_the_path(tmp_path: Path, holder: subprocess.Popen) -> None:
-    out = subprocess.run([PYTHON, "-m", "fractalops.cli.main", "warehouse", "tables", "--json"],
-                         env=subprocess_env(FRACTALOPS_DATA_DIR=str(tmp_path)), capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 1
-    document = json.loads(out.stdout)
-    assert document["ok"] is False and document["error_type"] == "WarehouseOwnedError"
-    assert f"pid {holder.pid}" in document["error"] and "langgraph dev" in document["error"]
-
-
 def test_lock_of_a_killed_owner_is_taken_over(tmp_path: Path, holder: subprocess.Popen) -> None:
     holder.kill()
     holder.wait(timeout=30)
