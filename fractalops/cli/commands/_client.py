@@ -27,17 +27,22 @@ _T = TypeVar("_T")
 _TIMEOUT_S = 300.0
 
 
-def _detail(response: httpx.Response) -> tuple[str, str | None]:
-    """The answer's message, and the error kind our routes name (`{"error": ..., "error_type": ...}`)."""
+_PASSED_THROUGH = ("refused",)
+"""Fields of an error answer the CLI's own error document keeps (e.g. the SQL construct a warehouse query refused)."""
+
+
+def _detail(response: httpx.Response) -> tuple[str, str | None, dict[str, Any]]:
+    """The answer's message, the error kind our routes name (`{"error": ..., "error_type": ...}`), and extra fields."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300] or response.reason_phrase, None
+        return response.text[:300] or response.reason_phrase, None, {}
     if isinstance(body, dict):
         kind = body.get("error_type")
+        extra = {k: body[k] for k in _PASSED_THROUGH if k in body}
         return str(body.get("error") or body.get("detail") or body.get("message") or body)[:2000], (
-            kind if isinstance(kind, str) and kind else None)
-    return str(body)[:500], None
+            kind if isinstance(kind, str) and kind else None), extra
+    return str(body)[:500], None, {}
 
 
 ENTERED = "the key you entered"
@@ -45,9 +50,9 @@ ENTERED = "the key you entered"
 
 
 def _http_error(exc: httpx.HTTPStatusError, url: Found, key: Found) -> CliError:
-    status, (detail, kind) = exc.response.status_code, _detail(exc.response)
+    status, (detail, kind, extra) = exc.response.status_code, _detail(exc.response)
     if kind is not None and status < 500:  # a domain error (bad ref, unmapped term, ...): its own words
-        return CliError(detail, error_type=kind, status=status)
+        return CliError(detail, error_type=kind, status=status, **extra)
     if status == 401:
         where = "" if key.source == ENTERED else (
             f"; the CLI looks at {', '.join(key_places(url.value))}; store a working key with "

@@ -10,14 +10,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import httpx
 import typer
 
 from fractalops.cli import _output as out
-from fractalops.cli.commands._client import JsonFlag, call, fail, sdk
+from fractalops.cli.commands._client import CliError, JsonFlag, fail, server
 from fractalops.errors import EvidenceError, FractalOpsError, WarehouseOwnedError
 from fractalops.planes.evidence import ArtifactRef, EvidenceRef, chronicle_dir
-from fractalops.settings import server_url
 
 __all__ = ["NAME", "app"]
 
@@ -29,33 +27,15 @@ DataDirOption = Annotated[Path | None, typer.Option(
     "--data-dir", help="Read this data dir offline instead of asking the server (it must exist; nothing is created).")]
 
 
-class _Refused(Exception):
-    def __init__(self, message: str, error_type: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.error_type, self.extra = error_type, extra
-
-
 def _from_server(path: str, params: dict[str, str], as_json: bool) -> dict[str, Any]:
     """GET one of the server's `/evidence/*` documents; a refusal keeps the server's message and error type."""
-
-    def get() -> Any:
-        try:
-            return sdk().http.get(path, params=params)
-        except httpx.ConnectError:
-            raise _Refused(f"no LangGraph server at {server_url()}: start it with `make dev` or `fractalops serve`, "
-                           "or read a data dir offline with --data-dir D", "ServerUnreachable") from None
-        except httpx.HTTPStatusError as exc:
-            if exc.response.headers.get("content-type", "").startswith("application/json"):
-                body = exc.response.json()
-                if isinstance(body, dict) and body.get("error"):
-                    raise _Refused(str(body["error"]), str(body.get("error_type") or "HTTPStatusError"),
-                                   status=exc.response.status_code) from None
-            raise
-
     try:
-        return call(get, as_json=as_json)
-    except _Refused as refused:
-        fail(refused, as_json, error_type=refused.error_type, **refused.extra)
+        return server().get(path, **params)
+    except CliError as exc:
+        if exc.error_type == "ServerUnreachable":
+            raise CliError(f"{exc.message}; or read a data dir offline with --data-dir D", error_type=exc.error_type,
+                           **exc.extra) from None
+        raise
 
 
 def _offline_root(data_dir: Path, as_json: bool) -> Path:
