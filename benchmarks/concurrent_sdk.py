@@ -18,7 +18,6 @@ asked for; `GET /proposals?thread_id=<its thread>` lists exactly that proposal; 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -34,14 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from langgraph_sdk import get_client  # noqa: E402
 
 from benchmarks._ratio import report_throughput  # noqa: E402
+from benchmarks._servers import BENCH_KEY as KEY  # noqa: E402
+from benchmarks._servers import squad_and_bare_server  # noqa: E402
 from benchmarks.squad_overhead import _repo  # noqa: E402
-from fractalops.cli.devserver import PROJECT_CONFIG, DevServer, free_port  # noqa: E402
 
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
 PAIRS = int(os.environ.get("BENCH_ROUNDS", "1"))
 """Each pair is one ABBA block: two rounds per graph."""
 TARGET = 0.8
-KEY = "bench-key"
 FILE = "src/m.py"
 TRAILER = "Fractalops-Proposal: "
 
@@ -161,13 +160,7 @@ async def _bench(url: str, root: Path) -> int:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fo-conc-bench-") as tmp:
         root = Path(tmp)
-        config = json.loads(PROJECT_CONFIG.read_text())
-        config["graphs"]["bare"] = f"{Path(__file__).resolve().with_name('_bare_graph.py')}:graph"
-        config_path = root / "langgraph.json"
-        config_path.write_text(json.dumps(config))
-        keys = json.dumps({KEY: {"identity": "bench", "roles": ["operator", "approver"]}})
-        server = DevServer(root / "data", port=free_port(), config=config_path, jobs_per_worker=max(CONCURRENCY, 10),
-                           env={"FRACTALOPS_API_KEYS": keys}).start()
+        server = squad_and_bare_server(root, jobs_per_worker=max(CONCURRENCY, 10))
         try:
             code = asyncio.run(_bench(server.url, root))
         except BaseException:

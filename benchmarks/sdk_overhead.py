@@ -7,7 +7,6 @@ Target: squad / bare <= 1.2.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -20,11 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from langgraph_sdk import get_sync_client  # noqa: E402
 
 from benchmarks._ratio import report_ratio  # noqa: E402
+from benchmarks._servers import BENCH_KEY as KEY  # noqa: E402
+from benchmarks._servers import squad_and_bare_server  # noqa: E402
 from benchmarks.squad_overhead import _repo  # noqa: E402
-from fractalops.cli.devserver import PROJECT_CONFIG, DevServer, free_port  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
-KEY = "bench-key"
 
 
 def _journey(client, assistant: str, root: Path, i: int) -> float:
@@ -45,13 +44,7 @@ def _journey(client, assistant: str, root: Path, i: int) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fo-sdk-bench-") as tmp:
         root = Path(tmp)
-        config = json.loads(PROJECT_CONFIG.read_text())
-        config["graphs"]["bare"] = f"{Path(__file__).resolve().with_name('_bare_graph.py')}:graph"
-        config_path = root / "langgraph.json"
-        config_path.write_text(json.dumps(config))
-        keys = json.dumps({KEY: {"identity": "bench", "roles": ["operator", "approver"]}})
-        server = DevServer(root / "data", port=free_port(), config=config_path, jobs_per_worker=10,
-                           env={"FRACTALOPS_API_KEYS": keys}).start()
+        server = squad_and_bare_server(root)
         try:
             client = get_sync_client(url=server.url, api_key=KEY)
             _journey(client, "squad", root, -1), _journey(client, "bare", root, -1)

@@ -72,7 +72,7 @@ class RuntimeAsset(BaseModel):
     """Wall-clock limit for one launch; the adapter kills the process group after it."""
     output_cap_bytes: int = Field(default=4_000_000, gt=0)
     """Most bytes of stdout+stderr kept from one launch; the rest is dropped and reported as truncated."""
-    ceiling: ApprovalClass = "standard"
+    ceiling: ApprovalClass = ApprovalClass.STANDARD
     """Highest approval class this asset may propose; a proposal above it is refused, never downgraded."""
     workdir: WorkdirPolicy = "isolated_worktree"
     """Working-dir policy: a fresh git worktree (default) or a plain copy of the workspace."""

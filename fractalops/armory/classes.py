@@ -1,14 +1,28 @@
-"""Approval classes, lowest to highest. The Rego policy holds the same order (`rank` in constitution.rego)."""
+"""Approval classes, lowest to highest: the one `ApprovalClass` of the project (the Rego policy holds the same order,
+`rank` in `policy/classes.rego`)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
 __all__ = ["APPROVAL_CLASSES", "ApprovalClass", "class_rank"]
 
-ApprovalClass = Literal["routine", "standard", "elevated", "restricted"]
-APPROVAL_CLASSES: tuple[str, ...] = ("routine", "standard", "elevated", "restricted")
-"""`routine` (recorded policy decision) < `standard` (1 human) < `elevated` (2 distinct humans) < `restricted`."""
+
+class ApprovalClass(StrEnum):
+    """How much human approval a proposal needs; a plain string on the wire (`"standard"`)."""
+
+    ROUTINE = "routine"
+    """A recorded policy decision, no human."""
+    STANDARD = "standard"
+    """One human approver."""
+    ELEVATED = "elevated"
+    """Two distinct humans, at least one neither the requester nor an editor."""
+    RESTRICTED = "restricted"
+    """Two owner/security humans who are neither requester, editor nor author."""
+
+
+APPROVAL_CLASSES: tuple[str, ...] = tuple(ApprovalClass)
+"""The class names, lowest first."""
 
 
 def class_rank(approval_class: str) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from fractalops.armory.classes import ApprovalClass
 from fractalops.errors import IllegalTransitionError
 
 __all__ = [
@@ -32,13 +33,6 @@ class ProposalStatus(StrEnum):
     VISIBLE = "visible"
     EVIDENCED = "evidenced"
     STALE = "stale"
-
-
-class ApprovalClass(StrEnum):
-    ROUTINE = "routine"
-    STANDARD = "standard"
-    ELEVATED = "elevated"
-    RESTRICTED = "restricted"
 
 
 _S = ProposalStatus
