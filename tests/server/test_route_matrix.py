@@ -211,7 +211,7 @@ def _carol_resources(server: Server, repo_root: Path, *, gate: bool, pending: bo
             payload |= {"workspace": str(repo), "changes": [{"path": "src/m.py", "content": "X = 1\n"}]}
         run = _ok(carol.post(f"/threads/{thread}/runs", json={"assistant_id": "squad", "input": payload}))
         carol.get(f"/threads/{thread}/runs/{run['run_id']}/join").raise_for_status()
-        state = carol.get(f"/threads/{thread}/state").json()
+        state = _ok(carol.get(f"/threads/{thread}/state"))
         proposals = carol.get("/proposals", params={"thread_id": thread}).json()["proposals"] if gate else []
         cron = assistant = {}
         if only in (None, "crons"):
@@ -256,6 +256,17 @@ def _request(client: httpx.Client, method: str, path: str, rule: Rule | None, re
                 pass
             return httpx.Response(response.status_code, content=first, request=response.request)
     return client.request(method, _url(path, res), **kwargs)
+
+
+def _settle(server: Server, timeout_s: float = 30) -> None:
+    """Wait until no run is in flight: stateless runs end by deleting their temporary thread, and the dev runtime
+    has been seen to lose a thread created while such deletions were under way."""
+    deadline = time.monotonic() + timeout_s
+    with _client(server, "key-alice") as alice:
+        while time.monotonic() < deadline:
+            if not alice.post("/threads/search", json={"status": "busy", "limit": 1}).json():
+                return
+            time.sleep(0.1)  # polling the runtime's own thread status; there is no event to wait on
 
 
 def _carol_still_owns(server: Server, res: Resources, resource: str) -> str | None:
@@ -339,6 +350,11 @@ def test_every_route_has_a_rule_and_every_role_gets_exactly_it(server: Server, t
             elif rule.fresh and not owner and access is not Access.ALL and (
                     problem := _carol_still_owns(server, res, rule.resource)):
                 failures.append(f"{method} {path} [{label}]: refused but {problem}")
+            if rule.pending:  # a refused cancel leaves the queued run: cancel it, or the thread stays busy
+                with _client(server, "key-alice") as alice:
+                    alice.post(f"/threads/{res.thread_id}/runs/{res.run_id}/cancel")
+        if rule.resource == "threads" and rule.action == "create_run" and rule.kind == "create":
+            _settle(server)
     assert not failures, "route x role matrix:\n" + "\n".join(failures)
 
 

@@ -27,8 +27,8 @@ def _compiled(spec: str):
 @pytest.mark.parametrize("graph_id", sorted(CONFIG["graphs"]))
 def test_studio_gets_forms_and_the_whole_graph(server: Server, graph_id: str) -> None:
     headers = {"x-api-key": "key-alice"}
-    assistants = httpx.post(f"{server.url}/assistants/search", json={"graph_id": graph_id}, headers=headers).json()
-    assistant = next(a["assistant_id"] for a in assistants if a["metadata"].get("created_by") == "system")
+    search = {"graph_id": graph_id, "metadata": {"created_by": "system"}}
+    assistant = httpx.post(f"{server.url}/assistants/search", json=search, headers=headers).json()[0]["assistant_id"]
     schemas = httpx.get(f"{server.url}/assistants/{assistant}/schemas", headers=headers)
     assert schemas.status_code == 200, schemas.text[:500]
     body = schemas.json()
@@ -47,7 +47,8 @@ def test_squad_input_form_names_the_run_contract(server: Server) -> None:
     headers = {"x-api-key": "key-alice"}
     squad = httpx.get(f"{server.url}/assistants/squad/schemas", headers=headers)
     if squad.status_code == 422:  # assistant ids must be UUIDs: look the system assistant up
-        assistants = httpx.post(f"{server.url}/assistants/search", json={"graph_id": "squad"}, headers=headers).json()
+        search = {"graph_id": "squad", "metadata": {"created_by": "system"}}
+        assistants = httpx.post(f"{server.url}/assistants/search", json=search, headers=headers).json()
         squad = httpx.get(f"{server.url}/assistants/{assistants[0]['assistant_id']}/schemas", headers=headers)
     body = squad.json()
     assert {"intent", "workspace", "changes", "messages"} <= set(body["input_schema"]["properties"])
