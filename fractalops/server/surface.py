@@ -12,6 +12,8 @@ before LangGraph's own CORS and private-network middleware and every response af
 - CORS is off unless `FRACTALOPS_CORS_ORIGINS` lists origins (comma-separated, exact, e.g.
   `https://smith.langchain.com` for LangGraph Studio): the inner `*` headers are removed from every response, and
   only listed origins get CORS and private-network preflight answers.
+- No route reads a body larger than `FRACTALOPS_MAX_BODY_BYTES` (default 32 MiB): a declared length above it is 413
+  before anything is read, and a body without a length is cut off there.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any
 from fractalops.errors import ConfigError
 from fractalops.server.keys import presented_key, server_keys
 
-__all__ = ["ServerSurface", "BLOCKED_PREFIXES", "BLOCKED_SUFFIXES", "OPENABLE_ROUTES", "CORS_ENV", "PUBLIC_ROUTES_ENV"]
+__all__ = ["ServerSurface", "BLOCKED_PREFIXES", "BLOCKED_SUFFIXES", "OPENABLE_ROUTES", "CORS_ENV", "PUBLIC_ROUTES_ENV",
+           "MAX_BODY_ENV", "DEFAULT_MAX_BODY_BYTES"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,6 +37,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CORS_ENV = "FRACTALOPS_CORS_ORIGINS"
 PUBLIC_ROUTES_ENV = "FRACTALOPS_PUBLIC_ROUTES"
+MAX_BODY_ENV = "FRACTALOPS_MAX_BODY_BYTES"
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+"""Largest request body any route takes (run inputs cap their changes at 5 MB; this bounds what is read at all)."""
 BLOCKED_PREFIXES = ("/internal/", "/deploy")
 """Dev-runtime routes that must never be reachable through the server's port."""
 BLOCKED_SUFFIXES = ("/stream/events", "/commands")
@@ -71,6 +77,10 @@ class ServerSurface:
         if unknown := sorted(public - set(OPENABLE_ROUTES)):
             raise ConfigError(f"{PUBLIC_ROUTES_ENV} may open only {', '.join(OPENABLE_ROUTES)}; got {', '.join(unknown)}")
         self.public = frozenset({"/ok"} | public)
+        raw = os.environ.get(MAX_BODY_ENV, "").strip()
+        if raw and not raw.isdigit():
+            raise ConfigError(f"{MAX_BODY_ENV} must be a whole number of bytes, got {raw!r}")
+        self.max_body = int(raw) if raw else DEFAULT_MAX_BODY_BYTES
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -98,7 +108,43 @@ class ServerSurface:
                 await self._reply(scope, send, 401, "missing API key: send it as the x-api-key header" if missing
                                   else "invalid API key")
                 return
-        await self.app(scope, receive, send)
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.max_body:
+            await self._reply(scope, send, 413, f"request body is {declared} bytes; this server takes at most "
+                                                f"{self.max_body} ({MAX_BODY_ENV})")
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self._capped(scope, receive, send)
+
+    async def _capped(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A body sent without a length is counted as it arrives: past the cap the app sees the client go away, and
+        the client gets a 413 (unless the app had already answered)."""
+        seen, over, started = 0, False, False
+
+        async def capped_receive() -> Message:
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, capped_receive, tracked_send)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await self._reply(scope, send, 413, f"request body is over {self.max_body} bytes ({MAX_BODY_ENV})")
 
     def _cors_send(self, send: Send, origin: str) -> Send:
         async def wrapped(message: Message) -> None:

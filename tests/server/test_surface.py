@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import socket
 
 import httpx
 import pytest
@@ -74,10 +76,44 @@ def test_preflight_answers_listed_origins_only(surface: TestClient) -> None:
     assert allowed.headers["access-control-allow-private-network"] == "true"
 
 
+def test_oversized_bodies_are_refused_before_they_are_read(surface: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRACTALOPS_MAX_BODY_BYTES", "1000")
+    small = TestClient(Starlette(routes=[Route("/threads/search", _echo_size, methods=["POST"])],
+                                 middleware=[Middleware(ServerSurface)]))
+    assert small.post("/threads/search", content=b"x" * 999, headers={"x-api-key": "k"}).json() == {"read": 999}
+    refused = small.post("/threads/search", content=b"x" * 1001, headers={"x-api-key": "k"})
+    assert refused.status_code == 413 and "FRACTALOPS_MAX_BODY_BYTES" in refused.text
+
+    def chunks():
+        for _ in range(20):
+            yield b"x" * 100
+    cut = small.post("/threads/search", content=chunks(), headers={"x-api-key": "k"})
+    assert cut.status_code == 413, "a body without a length is cut off at the cap"
+
+
+async def _echo_size(request):
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return JSONResponse({"read": size})
+
+
 def test_only_meta_routes_can_be_opened(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FRACTALOPS_PUBLIC_ROUTES", "/info,/threads/search")
     with pytest.raises(ConfigError, match="may open only /info, /docs, /openapi.json, /metrics"):
         ServerSurface(_inner)
+
+
+@pytest.mark.server
+def test_the_real_server_refuses_oversized_and_compressed_bodies(server: Server) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:  # a declared 64 MiB, never sent
+        sock.sendall(f"POST /threads/search HTTP/1.1\r\nHost: {host}\r\nx-api-key: key-alice\r\n"
+                     f"content-type: application/json\r\ncontent-length: {64 << 20}\r\n\r\n{{}}".encode())
+        assert sock.recv(200).startswith(b"HTTP/1.1 413")
+    gz = httpx.post(f"{server.url}/warehouse/query", headers={"x-api-key": "key-alice", "content-encoding": "gzip"},
+                    content=gzip.compress(b'{"sql": "SELECT 1"}'))
+    assert gz.status_code == 415 and "uncompressed" in gz.text
 
 
 @pytest.mark.server
