@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -67,6 +68,9 @@ def serve(
         server.start()
         out.echo(f"LangGraph server with the squad at {server.url} (data dir {root}, log {server.log_path})")
         out.echo(f"LangGraph Studio: {studio_url(server.url)}  (add header x-api-key: <your key>)")
+        if "https://smith.langchain.com" not in os.environ.get("FRACTALOPS_CORS_ORIGINS", ""):
+            out.echo("  Studio runs in your browser: start with FRACTALOPS_CORS_ORIGINS=https://smith.langchain.com "
+                     "to let it reach this server (CORS is off by default)")
         out.echo(f"API keys: {keys} (or FRACTALOPS_API_KEYS); the CLI uses the single key there when run from this "
                  "directory")
         out.echo(f"from any other directory: fractalops login {server.url}  (paste the key from {keys})")

@@ -246,23 +246,23 @@ def _signing_key(head: _Head, witnesses: list[CheckpointWitness]) -> CheckResult
         return _check("signing_key", True, "nothing witnessed yet, so no key to compare")
     if head.public_key is None:
         return _check("signing_key", False, f"the log has no usable signing key ({head.key_error}), but "
-                      f"{len(witnesses)} checkpoint(s) signed by key {witnesses[0].key_id[:16]}… were witnessed in "
+                      f"{len(witnesses)} checkpoint(s) signed by key {witnesses[0].key_id} were witnessed in "
                       f"{_sources(witnesses, witnesses[0])}", 0)
     own = key_id(head.public_key)
     verified: set[tuple[int, str, int, str]] = set()  # each store witnesses the same checkpoint: verify it once
     for w in witnesses:
         if w.key_id != own:
             return _check("signing_key", False, f"the {w.describe()}, witnessed in {w.source}, was signed by key "
-                          f"{w.key_id[:16]}…, but the log's key is {own[:16]}…: the log or its key was swapped in "
+                          f"{w.key_id}, but the log's key is {own}: the log or its key was swapped in "
                           "from another data dir or replaced", 0)
         if (w.size, w.root, w.timestamp, w.signature) in verified:
             continue
         if not w.checkpoint().verify(head.public_key):
             return _check("signing_key", False, f"the {w.describe()}, witnessed in {w.source}, carries a signature "
-                          f"that does not verify with the log's key {own[:16]}…: the witness or the key was altered",
+                          f"that does not verify with the log's key {own}: the witness or the key was altered",
                           0)
         verified.add((w.size, w.root, w.timestamp, w.signature))
-    return _check("signing_key", True, f"all {len(witnesses)} witness(es) were signed by the log's key {own[:16]}…")
+    return _check("signing_key", True, f"all {len(witnesses)} witness(es) were signed by the log's key {own}")
 
 
 def _witnessed_size(head: _Head, witnesses: list[CheckpointWitness]) -> CheckResult:
@@ -284,8 +284,8 @@ def _witnessed_root(head: _Head, witnesses: list[CheckpointWitness]) -> CheckRes
         proof = head.log.consistency_proof(w.size, head.size)
         if not verify_consistency(w.size, head.size, bytes.fromhex(w.root), head.root, proof):
             return _check("witnessed_root", False, f"the log's root at size {w.size} is "
-                          f"{head.log.root_hash(w.size).hex()[:16]}…, but the {w.describe()}, witnessed in "
-                          f"{_sources(witnesses, w)}, has {w.root[:16]}…: some of the first {_entries(w.size)} "
+                          f"{head.log.root_hash(w.size).hex()}, but the {w.describe()}, witnessed in "
+                          f"{_sources(witnesses, w)}, has {w.root}: some of the first {_entries(w.size)} "
                           "were rewritten, or the log was swapped", good)
         good = w.size
     if not distinct:
