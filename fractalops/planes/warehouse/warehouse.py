@@ -200,6 +200,9 @@ class Warehouse:
         bad: list[list[Any]] = []
         now = datetime.now(UTC)
         for row in rows:
+            if isinstance(row, model):  # validated by the caller through the same model
+                good[key(row)] = row
+                continue
             try:
                 if not isinstance(row, Mapping):
                     raise TypeError(f"row must be a mapping, got {type(row).__name__}")
@@ -220,8 +223,9 @@ class Warehouse:
         source = source if isinstance(source, str) and source else "unknown"
         return [str(uuid.uuid4()), now, source, target, reason, _payload_text(row)]
 
-    def insert_events(self, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Validate and insert events; returns how many were inserted. Invalid rows go to `quarantine`."""
+    def insert_events(self, rows: Iterable[Mapping[str, Any] | Event]) -> int:
+        """Validate and insert events (an `Event` is already validated); returns how many were inserted, in one insert.
+        Invalid rows go to `quarantine`."""
         events: list[Event] = self._validate(Event, rows, "events", lambda e: (e.project, e.event_id))
         self._insert("events", _EVENT_COLUMNS, _columns(events, _EVENT_COLUMNS), column_oriented=True)
         return len(events)
@@ -284,6 +288,15 @@ class Warehouse:
         self._insert("quarantine", _QUARANTINE_COLUMNS,
                      [[qid, datetime.now(UTC), source or "unknown", target, reason, _payload_text(payload)]])
         return qid
+
+    def quarantine_batch(self, items: Sequence[tuple[str, str, str, Any]], *, target: str = "") -> int:
+        """Keep many rejected inputs in one insert: (id, source, reason, payload) each; the caller picks the ids
+        (deterministic ids let a reader tell a re-inserted row from a new one). Returns how many."""
+        now = datetime.now(UTC)
+        self._insert("quarantine", _QUARANTINE_COLUMNS,
+                     [[qid, now, source or "unknown", target, reason, _payload_text(payload)]
+                      for qid, source, reason, payload in items])
+        return len(items)
 
     def delete_proof_fact(self, fact_id: str) -> bool:
         """Remove a proof fact (tests that break a proof path use this); True if it existed."""
