@@ -73,6 +73,10 @@ def intake() -> TelemetryIntake:
     return _intake(squad_resources().root)
 
 
+def _refuse(source: Source, project: str, error: TelemetryBodyError) -> None:
+    intake().refuse(source, project, error)
+
+
 async def _body(request: Request) -> bytes:
     """The raw body, read no further than a compressed body of the decoded limit could be."""
     cap = wire_cap(max_body_bytes())
@@ -112,7 +116,7 @@ async def posthog_capture(request: Request) -> Response:
         body = await _body(request)
         encoding = _encoding(request)
     except TelemetryBodyError as exc:
-        await asyncio.to_thread(lambda: intake().refuse(Source.POSTHOG, "", exc))
+        await asyncio.to_thread(_refuse, Source.POSTHOG, "", exc)
         return _posthog_error(exc.status, str(exc))
     try:
         outcome = await asyncio.to_thread(lambda: intake().posthog(body, encoding=encoding))
@@ -159,7 +163,7 @@ async def _otlp(request: Request, source: Source) -> Response:
     try:
         body = await _body(request)
     except TelemetryBodyError as exc:
-        await asyncio.to_thread(lambda: intake().refuse(source, project, exc))
+        await asyncio.to_thread(_refuse, source, project, exc)
         return _otlp_error(exc.status, str(exc), media)
     try:
         encoding, content_type = request.headers.get("content-encoding", ""), request.headers.get("content-type", "")

@@ -142,7 +142,8 @@ def posthog_candidate(event: Any, received_at: datetime) -> Candidate:
     if not problem and (isinstance(distinct, bool) or not isinstance(distinct, str | int | float) or distinct == ""):
         problem = ("distinct_id is missing" if distinct in (None, "")
                    else f"distinct_id is a {type(distinct).__name__}; it must be a string or a number")
-    props = event.get("properties", {})
+    props = event.get("properties")
+    props = {} if props is None else props
     if not problem and not isinstance(props, dict):
         problem = f"properties is a {type(props).__name__}; it must be an object"
     ts, ts_problem = _timestamp(event.get("timestamp"), received_at)
@@ -151,7 +152,9 @@ def posthog_candidate(event: Any, received_at: datetime) -> Candidate:
         return Candidate(key=key or _content_hash(raw()), name=name if isinstance(name, str) else "", raw=raw,
                          media_type=JSON_MEDIA_TYPE, problem=problem)
     attrs: dict[str, Any] = {"event": name, "distinct_id": str(distinct), "properties": props}
-    attrs.update((k, v) for k, v in event.items() if k not in _TOP_LEVEL)
+    if len(event) > 5 or event.keys() - _TOP_LEVEL:
+        for extra in event.keys() - _TOP_LEVEL:
+            attrs[extra] = event[extra]
     if given is None:
         attrs["uuid_derived"] = True
     trace = _text(props.get("$trace_id")).lower()

@@ -4,7 +4,7 @@ Why SQLite and not warehouse rows: a body is acknowledged exactly when its trans
 ids it made seen and its quarantine index move together or not at all, which the warehouse (no transactions;
 ReplacingMergeTree dedupes only on read) cannot give. The warehouse keeps the rows themselves (`events`, and
 `quarantine` with each item's reason and raw ref); its inserts run inside this transaction, so a failed insert rolls
-the books back and the client's retry finds nothing seen. Counts survive a restart (WAL, synchronous=FULL).
+the books back and the client's retry finds nothing seen. Counts survive a restart (WAL, synchronous=NORMAL).
 
 Tables: `counts` (source, project → received, stored, quarantined, duplicates, refused), `seen_batches` (the
 idempotency keys each acknowledged body made seen — stored or quarantined — as one blob of 16-byte digests per body),
@@ -140,16 +140,24 @@ class StoreBatch:
         """Digests this transaction makes seen (in memory only once it commits)."""
         self.row_id = 0
         """The `seen_batches` row holding them."""
+        self._computed: dict[tuple[str, str], dict[str, bytes]] = {}
 
     def seen(self, source: str, project: str, keys: Sequence[str]) -> set[str]:
         """Which of `keys` were acknowledged before (by any committed body)."""
         self._index.catch_up(self.db)
         digests = self._index.digests
-        return {k for k in keys if digest(source, project, k) in digests}
+        computed = self._computed.setdefault((source, project), {})
+        found = set()
+        for key in keys:
+            d = computed[key] = digest(source, project, key)
+            if d in digests:
+                found.add(key)
+        return found
 
     def mark_seen(self, source: str, project: str, keys: Iterable[str]) -> None:
         """Make `keys` seen once this transaction commits."""
-        new = [digest(source, project, k) for k in keys]
+        computed = self._computed.get((source, project), {})
+        new = [computed.get(k) or digest(source, project, k) for k in keys]
         if new:
             self._index.catch_up(self.db)  # everything before our row is in memory, so our row id is where it stands
             cursor = self.db.execute("INSERT INTO seen_batches (keys) VALUES (?)", (b"".join(new),))
@@ -196,7 +204,9 @@ class TelemetryStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._db = SQLiteFile(self.path, synchronous="FULL", schema=_SCHEMA)
+        # NORMAL in WAL mode: a commit survives the process (a crash, a restart) without an fsync per body; an OS
+        # crash may roll back the last few, as it may the warehouse's own unsynced parts.
+        self._db = SQLiteFile(self.path, synchronous="NORMAL", schema=_SCHEMA)
         self._index = _SeenIndex()
         with self._db.write() as db:
             row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
