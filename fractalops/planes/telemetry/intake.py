@@ -23,7 +23,7 @@ from typing import Any, TypedDict
 
 import orjson
 
-from fractalops.errors import EvidenceError, TelemetryBodyError, WarehouseError
+from fractalops.errors import EvidenceError, TelemetryBodyError
 from fractalops.planes.evidence import ArtifactStore
 from fractalops.planes.semantics import SemanticGraph
 from fractalops.planes.telemetry import otlp
@@ -160,7 +160,7 @@ class TelemetryIntake:
                  for r in rows]
         try:
             self._warehouse().quarantine_batch(items, target="events")
-        except WarehouseError as exc:
+        except Exception as exc:  # noqa: BLE001 - the events are in: never fail the body after that
             _log.warning("telemetry quarantine rows not written to the warehouse yet (retried later): %s", exc)
             return
         tx.set_in_warehouse(r["id"] for r in rows)

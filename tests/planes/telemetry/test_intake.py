@@ -211,3 +211,32 @@ def test_rows_built_without_a_second_pass_are_exactly_what_validation_builds(int
         assert isinstance(event, Event) and Event.model_validate(event.model_dump()) == event, (source, item.name)
         built += 1
     assert built == 3 + 4 + 1
+
+
+class _QuarantineInsertFailsOnce:
+    """The real warehouse, except that its first quarantine insert fails (a disk that filled up for a moment)."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse, self.failed = warehouse, False
+
+    def __getattr__(self, name: str):
+        return getattr(self.warehouse, name)
+
+    def quarantine_batch(self, *args, **kwargs):
+        if not self.failed:
+            self.failed = True
+            raise WarehouseError("no space left on device")
+        return self.warehouse.quarantine_batch(*args, **kwargs)
+
+
+def test_a_failed_quarantine_insert_after_the_events_landed_is_retried_not_answered_5xx(
+        data_dir: Path, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRACTALOPS_POSTHOG_KEYS", json.dumps({"phc_shop": "shop"}))
+    chronicle, flaky = open_chronicle(data_dir), _QuarantineInsertFailsOnce(warehouse)
+    intake = TelemetryIntake(data_dir, warehouse=lambda: flaky, artifacts=lambda: chronicle.artifacts,
+                             semantics=lambda: get_semantics(data_dir))
+    outcome = intake.posthog(_batch([_event(), _event(), _event("checkout_done")]))
+    assert (outcome.stored, outcome.quarantined) == (2, 1) and flaky.failed
+    assert rows(warehouse, "SELECT id FROM quarantine") == [] and len(intake.store.not_in_warehouse()) == 1
+    intake.posthog(_batch([_event()]))  # the next body writes what is owed
+    assert len(rows(warehouse, "SELECT id FROM quarantine")) == 1 and intake.store.not_in_warehouse() == []
