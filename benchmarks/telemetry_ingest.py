@@ -1,11 +1,12 @@
 """Telemetry ingest: classified intake through the HTTP endpoint vs a raw clickhouse-connect insert of the same rows.
 
 The intake side posts PostHog `/batch/` bodies (as the official client sends them) and OTLP protobuf `/v1/traces`
-bodies (as the OTLP/HTTP exporter sends them, from real SDK spans) to a real `langgraph dev`, one after the other, and
-times each request end to end: HTTP, auth, decoding, validation, classification into ontology ids, the dedupe index
-and counts, one batched warehouse insert. The baseline then inserts exactly the rows that request stored (read back
-from the warehouse, as prebuilt columns — its fastest form) into the same warehouse with one raw clickhouse-connect
-insert per batch. Target: ingest throughput >= 0.5x the raw insert's, per batch size.
+bodies (as the OTLP/HTTP exporter sends them, from real SDK spans) to a real `langgraph dev` and times each request
+end to end: HTTP, the server surface and auth, decoding, validation, classification into ontology ids, the dedupe
+index and counts, one batched warehouse insert. Right after each request, the baseline inserts exactly the rows that
+request stored into the same warehouse with one raw clickhouse-connect insert (in the server process, which owns the
+embedded warehouse: `benchmarks/_telemetry_bench_app.py`), timed around the insert call alone. Interleaving the two
+gives both the same machine at the same moment. Target: ingest throughput >= 0.5x the raw insert's, per batch size.
 
 Usage: python benchmarks/telemetry_ingest.py [ROUNDS]  (default 30 timed batches per case, after 3 warm-up batches)
 """
@@ -17,11 +18,9 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import clickhouse_connect
 import httpx
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.resources import Resource
@@ -31,14 +30,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from benchmarks._ratio import report_throughput
-from fractalops.cli.devserver import DevServer, free_port
-from fractalops.planes.warehouse import open_warehouse
+from fractalops.cli.devserver import PROJECT_CONFIG, DevServer, free_port
 
-KEY, PROJECT_KEY = "bench-key", "phc_bench"
-COLUMNS = ["event_id", "ts", "ontology_id", "project", "source", "trace_id", "session_id", "thread_id", "attrs"]
+KEY, OPERATOR_KEY, PROJECT_KEY = "bench-telemetry-key", "bench-operator-key", "phc_bench"
 WARMUP = 3
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 
 
 def _posthog_batch(size: int) -> tuple[bytes, list[str]]:
@@ -80,6 +75,13 @@ def _post(client: httpx.Client, path: str, body: bytes, headers: dict[str, str])
     return elapsed
 
 
+def _raw(client: httpx.Client, ids: list[str]) -> float:
+    answer = client.post("/bench/raw-insert", json={"event_ids": ids}, headers={"x-api-key": OPERATOR_KEY}).json()
+    if answer["rows"] != len(ids):
+        raise SystemExit(f"{len(ids)} sent, {answer['rows']} stored")
+    return answer["seconds"]
+
+
 CASES = {
     "posthog_batch_100": ("/batch/", lambda: _posthog_batch(100), {"content-type": "application/json"}),
     "posthog_batch_1000": ("/batch/", lambda: _posthog_batch(1000), {"content-type": "application/json"}),
@@ -88,53 +90,35 @@ CASES = {
 }
 
 
-def _ingest(server: DevServer, rounds: int) -> dict[str, list[tuple[float, list[str]]]]:
-    timed: dict[str, list[tuple[float, list[str]]]] = {}
-    with httpx.Client(base_url=server.url, timeout=120) as client:
-        for name, (path, make, headers) in CASES.items():
-            batches = [make() for _ in range(WARMUP + rounds)]
-            runs = [(_post(client, path, body, headers), ids) for body, ids in batches]
-            timed[name] = runs[WARMUP:]
-    return timed
-
-
-def _raw(data_dir: Path, timed: dict[str, list[tuple[float, list[str]]]]) -> dict[str, list[float]]:
-    baseline: dict[str, list[float]] = {}
-    with open_warehouse(data_dir) as warehouse:
-        raw = clickhouse_connect.get_client(dsn=f"chdb://{warehouse.location}")
-        for name, runs in timed.items():
-            baseline[name] = []
-            for _, ids in runs:
-                rows = warehouse.query(f"SELECT {', '.join(COLUMNS)} FROM events WHERE event_id IN {{ids:Array(String)}}",
-                                       {"ids": ids})
-                if len(rows) != len(ids):
-                    raise SystemExit(f"{name}: {len(ids)} sent, {len(rows)} stored")
-                columns: list[list[Any]] = [[r[c] for r in rows] for c in COLUMNS]
-                columns[1] = [((ts if ts.tzinfo else ts.replace(tzinfo=UTC)) - _EPOCH) // _MS for ts in columns[1]]
-                t0 = time.perf_counter()
-                raw.insert("events", columns, column_names=COLUMNS, column_oriented=True)
-                baseline[name].append(time.perf_counter() - t0)
-        raw.close()
-    return baseline
-
+def _server(root: Path) -> DevServer:
+    config = json.loads(PROJECT_CONFIG.read_text())
+    config["http"]["app"] = f"{Path(__file__).resolve().with_name('_telemetry_bench_app.py')}:app"
+    config_path = root / "langgraph.json"
+    config_path.write_text(json.dumps(config))
+    keys = json.dumps({KEY: {"identity": "bench-collector", "roles": ["telemetry"], "project": "bench"},
+                       OPERATOR_KEY: {"identity": "bench", "roles": ["operator"]}})
+    return DevServer(root / "data", port=free_port(), config=config_path, env={
+        "FRACTALOPS_API_KEYS": keys, "FRACTALOPS_POSTHOG_KEYS": json.dumps({PROJECT_KEY: "bench"})}).start()
 
 
 def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        keys = json.dumps({KEY: {"identity": "bench", "roles": ["telemetry"], "project": "bench"}})
-        server = DevServer(root / "data", port=free_port(), env={
-            "FRACTALOPS_API_KEYS": keys, "FRACTALOPS_POSTHOG_KEYS": json.dumps({PROJECT_KEY: "bench"})}).start()
+        server = _server(Path(tmp))
         try:
-            timed = _ingest(server, rounds)
+            with httpx.Client(base_url=server.url, timeout=120) as client:
+                for name, (path, make, headers) in CASES.items():
+                    ingest, raw = [], []
+                    for i in range(WARMUP + rounds):
+                        body, ids = make()
+                        took = _post(client, path, body, headers)
+                        baseline = _raw(client, ids)
+                        if i >= WARMUP:
+                            ingest.append(len(ids) / took)
+                            raw.append(len(ids) / baseline)
+                    print(f"\n{name}: {len(ids)} events per batch, {rounds} batches")
+                    report_throughput(f"telemetry_ingest_{name}", ingest, raw, 0.5, "events")
         finally:
             server.stop()
-        baseline = _raw(root / "data", timed)
-    for name, runs in timed.items():
-        size = len(runs[0][1])
-        print(f"\n{name}: {size} events per batch, {len(runs)} batches")
-        report_throughput(f"telemetry_ingest_{name}", [size / t for t, _ in runs], [size / t for t in baseline[name]],
-                          0.5, "events")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
-import orjson
-
 from fractalops.errors import EvidenceError, TelemetryBodyError
 from fractalops.planes.evidence import ArtifactStore
 from fractalops.planes.semantics import SemanticGraph
@@ -30,10 +28,10 @@ from fractalops.planes.telemetry import otlp
 from fractalops.planes.telemetry.body import decompressed, max_body_bytes
 from fractalops.planes.telemetry.classify import MALFORMED, Classifier, Verdict
 from fractalops.planes.telemetry.model import Candidate, Counts, IntakeOutcome, Source
-from fractalops.planes.telemetry.posthog import parse_posthog_body, posthog_candidate
+from fractalops.planes.telemetry.posthog import load_json, parse_posthog_body, posthog_candidate
 from fractalops.planes.telemetry.project_keys import POSTHOG_KEYS_ENV, project_for_key
 from fractalops.planes.telemetry.store import QuarantineRow, StoreBatch, TelemetryStore
-from fractalops.planes.warehouse import Event, WarehouseProtocol
+from fractalops.planes.warehouse import EventColumns, WarehouseProtocol
 from fractalops.planes.warehouse.models import stable_id
 
 __all__ = ["TelemetryIntake", "ReplayResult"]
@@ -128,19 +126,14 @@ class TelemetryIntake:
 
     # -- the core --------------------------------------------------------------------------------------------------
 
-    def _event(self, source: Source, project: str, item: Candidate, verdict: Verdict) -> Event | Verdict:
-        """The warehouse row, built without a second validation pass: every field `Event` checks is checked here
-        by construction (the decoders keep `ts` in 1970..2299 UTC and ids non-empty, `verdict.iri` comes from the
-        ontology, the project from a validated key), and attrs is serialized exactly as `Event` would (sorted
-        orjson). `tests/planes/telemetry` re-validates every row it sees through `Event.model_validate`."""
-        fields = item.fields
+    @staticmethod
+    def _append(rows: EventColumns, source: Source, project: str, item: Candidate, verdict: Verdict) -> Verdict | None:
+        """Add the item's warehouse row (checked as `Event` checks it); the malformed verdict when it fails."""
         try:
-            attrs = orjson.dumps(fields["attrs"], option=orjson.OPT_SORT_KEYS).decode()
-        except TypeError as exc:  # orjson.JSONEncodeError: a non-string key, an int beyond 64 bits
-            return Verdict(None, MALFORMED, f"its detail cannot be stored as JSON: {exc}")
-        return Event.model_construct(event_id=fields["event_id"], ts=fields["ts"], ontology_id=verdict.iri,
-                                     project=project, source=str(source), trace_id=fields["trace_id"],
-                                     session_id=fields["session_id"], thread_id="", attrs=attrs)
+            rows.append(**item.fields, ontology_id=verdict.iri or "", project=project, source=str(source))
+        except ValueError as exc:
+            return Verdict(None, MALFORMED, f"not a valid warehouse event: {exc}")
+        return None
 
     def _quarantine_row(self, source: Source, project: str, item: Candidate, verdict: Verdict,
                         received_at: str) -> dict[str, Any]:
@@ -183,7 +176,7 @@ class TelemetryIntake:
             with self.store.batch() as tx:
                 seen = tx.seen(str(source), project, [i.key for i in items])
                 taken: set[str] = set()
-                events: list[Event] = []
+                events = EventColumns()
                 rows: list[dict[str, Any]] = []
                 for item in items:
                     if item.key in seen or item.key in taken:
@@ -192,11 +185,10 @@ class TelemetryIntake:
                     taken.add(item.key)
                     verdict = self.classifier.classify(source, project, item, mappings)
                     if verdict.iri is not None:
-                        event = self._event(source, project, item, verdict)
-                        if isinstance(event, Event):
-                            events.append(event)
+                        refused = self._append(events, source, project, item, verdict)
+                        if refused is None:
                             continue
-                        verdict = event
+                        verdict = refused
                     rows.append(self._quarantine_row(source, project, item, verdict, received_at))
                     if len(out.reasons) < _REASONS_KEPT:
                         out.reasons.append(verdict.reason)
@@ -206,8 +198,8 @@ class TelemetryIntake:
                 tx.add_quarantine(rows)
                 tx.bump(str(source), project, received=out.received, stored=out.stored, quarantined=out.quarantined,
                         duplicates=out.duplicates)
-                if events:
-                    self._warehouse().insert_events(events)  # raises → rollback: nothing acknowledged
+                if len(events):
+                    self._warehouse().insert_event_columns(events)  # raises → rollback: nothing acknowledged
                 self._warehouse_quarantine(tx, rows)
         return out
 
@@ -221,12 +213,12 @@ class TelemetryIntake:
         source = Source(row.source)
         try:
             if source is Source.POSTHOG:
-                items = [posthog_candidate(orjson.loads(raw), datetime.fromisoformat(row.received_at))]
+                items = [posthog_candidate(load_json(raw), datetime.fromisoformat(row.received_at))]
             elif source is Source.OTEL_TRACES:
                 items = otlp.trace_candidates(raw, row.media_type)
             else:
                 items = otlp.log_candidates(raw, row.media_type)
-        except (TelemetryBodyError, orjson.JSONDecodeError) as exc:
+        except (TelemetryBodyError, ValueError) as exc:
             return _broken(row, f"its raw payload no longer decodes: {exc}")
         if len(items) != 1:
             return _broken(row, f"its raw payload decodes to {len(items)} items, not one")
@@ -253,7 +245,7 @@ class TelemetryIntake:
     def _replay_page(self, rows: list[QuarantineRow]) -> int:
         released: list[tuple[str, str, str, str]] = []
         reasons: list[tuple[str, str, str]] = []
-        events: list[Event] = []
+        events = EventColumns()
         moved: dict[tuple[str, str], int] = {}
         at = _iso(_now())
         for row in rows:
@@ -261,13 +253,12 @@ class TelemetryIntake:
             item = self._redecode(row)
             verdict = self.classifier.classify(source, row.project, item)
             if verdict.iri is not None:
-                event = self._event(source, row.project, item, verdict)
-                if isinstance(event, Event):
-                    events.append(event)
-                    released.append((row.id, at, event.event_id, event.ontology_id))
+                refused = self._append(events, source, row.project, item, verdict)
+                if refused is None:
+                    released.append((row.id, at, item.fields["event_id"], verdict.iri))
                     moved[(row.source, row.project)] = moved.get((row.source, row.project), 0) + 1
                     continue
-                verdict = event
+                verdict = refused
             if (verdict.kind, verdict.reason) != (row.kind, row.reason):
                 reasons.append((row.id, verdict.kind, verdict.reason))
         with self.store.batch() as tx:
@@ -275,8 +266,8 @@ class TelemetryIntake:
             tx.update_reasons(reasons)
             for (source_name, project), n in moved.items():
                 tx.bump(source_name, project, stored=n, quarantined=-n)
-            if events:
-                self._warehouse().insert_events(events)
+            if len(events):
+                self._warehouse().insert_event_columns(events)
         return len(released)
 
     # -- reads -----------------------------------------------------------------------------------------------------

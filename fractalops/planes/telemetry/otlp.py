@@ -55,6 +55,7 @@ _STATUS = {0: "unset", 1: "ok", 2: "error"}
 _NS = uuid.UUID("2e0d0f7c-9c5e-4d8e-b7d8-0f4b6a1c3e57")
 _MAX_NS = int(datetime(2299, 12, 31, tzinfo=UTC).timestamp()) * 10**9
 _SESSION_KEYS = ("session.id", "posthog.session_id", "$session_id")
+_ZEROS = {8: bytes(8), 16: bytes(16)}
 
 
 def media_type_of(content_type: str) -> str:
@@ -80,8 +81,16 @@ def _value(v: AnyValue) -> Any:
     return getattr(v, which)
 
 
+_SCALARS = frozenset({"string_value", "int_value", "bool_value", "double_value"})
+
+
 def _attrs(kvs: Any) -> dict[str, Any]:
-    return {kv.key: _value(kv.value) for kv in kvs}
+    out: dict[str, Any] = {}
+    for kv in kvs:
+        value = kv.value
+        which = value.WhichOneof("value")
+        out[kv.key] = getattr(value, which) if which in _SCALARS else _value(value)
+    return out
 
 
 def _scope(scope: InstrumentationScope) -> dict[str, Any]:
@@ -104,6 +113,8 @@ def _session(attrs: dict[str, Any], resource: dict[str, Any]) -> str:
 
 
 def _id_problem(value: bytes, size: int, what: str, optional: bool) -> str:
+    if len(value) == size and value != _ZEROS[size]:
+        return ""
     if optional and not value:
         return ""
     if len(value) != size or not any(value):
@@ -179,6 +190,18 @@ def _hex_ids(item: Any, fields: tuple[str, ...]) -> tuple[Any, str]:
 
 # -- spans -------------------------------------------------------------------------------------------------------
 
+def _convention(attrs: dict[str, Any]) -> str:
+    found = ""
+    for key in attrs:
+        prefix = key.partition(".")[0]
+        if prefix in _RANK and (not found or _RANK[prefix] < _RANK[found]):
+            found = prefix
+    return found
+
+
+_RANK = {c: i for i, c in enumerate(CONVENTIONS)}
+
+
 def _span_raw(group: _Group, span: Span) -> bytes:
     resource, resource_schema, scope, scope_schema = group
     return ExportTraceServiceRequest(resource_spans=[ResourceSpans(
@@ -204,8 +227,7 @@ def _span_candidate(span: Span, resource: dict[str, Any], scope: dict[str, Any],
     if problem:
         return Candidate(key=key, name=span.name, raw=raw, media_type=media, problem=problem, kind=kind)
     attrs = _attrs(span.attributes)
-    prefixes = {k.split(".", 1)[0] for k in attrs}
-    convention = next((c for c in CONVENTIONS if c in prefixes), "")
+    convention = _convention(attrs)
     detail: dict[str, Any] = {
         "name": span.name, "kind": kind, "parent_span_id": span.parent_span_id.hex(),
         "start_time_unix_nano": start, "end_time_unix_nano": end, "duration_ms": (end - start) / 1e6 if end else None,

@@ -14,10 +14,12 @@ Only a body that is not JSON, not an event or batch, or carries no project key i
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -25,7 +27,8 @@ import orjson
 from fractalops.errors import TelemetryBodyError
 from fractalops.planes.telemetry.model import Candidate
 
-__all__ = ["PosthogBody", "parse_posthog_body", "posthog_candidate", "flags_key", "JSON_MEDIA_TYPE", "MAX_EVENT_NAME"]
+__all__ = ["PosthogBody", "parse_posthog_body", "posthog_candidate", "flags_key", "load_json", "JSON_MEDIA_TYPE",
+           "MAX_EVENT_NAME"]
 
 JSON_MEDIA_TYPE = "application/json"
 MAX_EVENT_NAME = 400
@@ -57,11 +60,27 @@ def _key_of(value: Any) -> str:
     return ""
 
 
+def _json_bytes(value: Any, *, sort: bool = False) -> bytes:
+    """`value` as compact JSON; what orjson refuses (an integer beyond 64 bits, NaN from Python's json) still is."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort else 0)
+    except TypeError:
+        return json.dumps(value, sort_keys=sort, separators=(",", ":"), default=str).encode()
+
+
+def load_json(data: bytes) -> Any:
+    """JSON bytes → value, accepting what Python's json writes and orjson refuses (NaN, Infinity)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 def parse_posthog_body(data: bytes) -> PosthogBody:
     """The project key and events of a decompressed body; `TelemetryBodyError` (400) when it is not a capture body."""
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+    try:  # Python clients send NaN and Infinity (json.dumps allows them): one such value must not cost the batch
+        doc = load_json(data)
+    except ValueError as exc:
         raise TelemetryBodyError(400, f"request body is not JSON ({exc}); send a PostHog capture body "
                                       '{"api_key": "<project key>", "batch": [{"event": ..., ...}]}') from None
     if isinstance(doc, list):
@@ -112,10 +131,46 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _well_formed(event: dict[str, Any]) -> Candidate | None:
+    """The usual event (uuid, name, distinct_id, ISO timestamp, properties), checked in one pass; None for anything
+    else, which `_checked` then looks at field by field to say what is wrong. Same result, a third of the cost."""
+    given, name, distinct = event.get("uuid"), event.get("event"), event.get("distinct_id")
+    stamp, props = event.get("timestamp"), event.get("properties")
+    if (type(given) is not str or type(name) is not str or type(stamp) is not str or type(props) is not dict
+            or not name or len(name) > MAX_EVENT_NAME or not _UUID.fullmatch(given)):
+        return None
+    kind = type(distinct)
+    if not ((kind is str and distinct) or kind is int or kind is float):
+        return None
+    try:
+        ts = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    elif ts.utcoffset():
+        ts = ts.astimezone(UTC)
+    if not _TS_MIN <= ts <= _TS_MAX:
+        return None
+    attrs = {"event": name, "distinct_id": distinct if kind is str else str(distinct), "properties": props}
+    if len(event) != 5:
+        for extra in event.keys() - _TOP_LEVEL:
+            attrs[extra] = event[extra]
+    trace, session = props.get("$trace_id"), props.get("$session_id")
+    key = given.lower()
+    return Candidate(key, name, partial(_json_bytes, event), JSON_MEDIA_TYPE, {
+        "event_id": key, "ts": ts, "trace_id": trace.lower() if type(trace) is str else "",
+        "session_id": session if type(session) is str else "", "attrs": attrs})
+
+
 def posthog_candidate(event: Any, received_at: datetime) -> Candidate:
     """One event as a candidate: its warehouse fields, or the problem that makes it malformed."""
+    return (type(event) is dict and _well_formed(event)) or _checked(event, received_at)
+
+
+def _checked(event: Any, received_at: datetime) -> Candidate:
     def raw() -> bytes:
-        return orjson.dumps(event)
+        return _json_bytes(event)
 
     if not isinstance(event, dict):
         blob = raw()
@@ -125,7 +180,7 @@ def posthog_candidate(event: Any, received_at: datetime) -> Candidate:
     problem, key = "", ""
     if given is None:
         # Same content, same id: a client that retries an event without uuid sends the same bytes again.
-        key = str(uuid.uuid5(_NAMESPACE, orjson.dumps(event, option=orjson.OPT_SORT_KEYS).decode()))
+        key = str(uuid.uuid5(_NAMESPACE, _json_bytes(event, sort=True).decode()))
     elif isinstance(given, str):
         if _UUID.fullmatch(given):  # the canonical form, as PostHog stores it; a regex is 10x cheaper than UUID()
             key = given.lower()

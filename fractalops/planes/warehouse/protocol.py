@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from fractalops.planes.warehouse.columns import EventColumns
 
 __all__ = ["WarehouseProtocol"]
 
@@ -20,8 +23,11 @@ class WarehouseProtocol(Protocol):
         ...
 
     def insert_events(self, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Insert valid events (an `Event` instance counts as validated), quarantine the rest; returns how many
-        were inserted."""
+        """Insert valid events, quarantine the rest; returns how many were inserted."""
+        ...
+
+    def insert_event_columns(self, batch: EventColumns) -> int:
+        """Insert events checked as they were appended to `batch`, in one insert; returns how many."""
         ...
 
     def insert_facts(self, rows: Iterable[Mapping[str, Any]]) -> int:

@@ -20,6 +20,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from pydantic import BaseModel, ValidationError
 
 from fractalops.errors import WarehouseError
+from fractalops.planes.warehouse.columns import EVENT_COLUMNS, EventColumns
 from fractalops.planes.warehouse.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, TABLES
 from fractalops.planes.warehouse.models import ChronicleWitnessRow, Event, Fact, ProofFact, StewardReportRow
 from fractalops.planes.warehouse.read_only import ReadScope, check_read_only
@@ -200,9 +201,6 @@ class Warehouse:
         bad: list[list[Any]] = []
         now = datetime.now(UTC)
         for row in rows:
-            if isinstance(row, model):  # validated by the caller through the same model
-                good[key(row)] = row
-                continue
             try:
                 if not isinstance(row, Mapping):
                     raise TypeError(f"row must be a mapping, got {type(row).__name__}")
@@ -223,12 +221,17 @@ class Warehouse:
         source = source if isinstance(source, str) and source else "unknown"
         return [str(uuid.uuid4()), now, source, target, reason, _payload_text(row)]
 
-    def insert_events(self, rows: Iterable[Mapping[str, Any] | Event]) -> int:
-        """Validate and insert events (an `Event` is already validated); returns how many were inserted, in one insert.
-        Invalid rows go to `quarantine`."""
+    def insert_events(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Validate and insert events; returns how many were inserted. Invalid rows go to `quarantine`."""
         events: list[Event] = self._validate(Event, rows, "events", lambda e: (e.project, e.event_id))
         self._insert("events", _EVENT_COLUMNS, _columns(events, _EVENT_COLUMNS), column_oriented=True)
         return len(events)
+
+    def insert_event_columns(self, batch: EventColumns) -> int:
+        """Insert events already checked row by row as they were appended (`EventColumns`), in one insert; returns
+        how many."""
+        self._insert("events", EVENT_COLUMNS, batch.data, column_oriented=True)
+        return len(batch)
 
     def insert_facts(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Validate and insert facts; returns how many were inserted. Invalid rows go to `quarantine`."""

@@ -188,11 +188,12 @@ def test_log_records_by_event_name_signal_and_exception(intake: TelemetryIntake,
     assert intake.replay()["classified"] == 1
 
 
-def test_rows_built_without_a_second_pass_are_exactly_what_validation_builds(intake: TelemetryIntake) -> None:
+def test_every_row_the_intake_builds_is_one_event_would_validate(intake: TelemetryIntake) -> None:
     from datetime import UTC, datetime
 
     from fractalops.planes.telemetry.posthog import posthog_candidate
-    from fractalops.planes.warehouse import Event
+    from fractalops.planes.warehouse import EVENT_COLUMNS, Event, EventColumns
+    from fractalops.planes.warehouse.warehouse import _columns
     from tests.planes.telemetry._otel import logs_body
 
     def record(logger) -> None:
@@ -207,8 +208,10 @@ def test_rows_built_without_a_second_pass_are_exactly_what_validation_builds(int
         verdict = intake.classifier.classify(source, "shop", item)
         if verdict.iri is None:
             continue
-        event = intake._event(source, "shop", item, verdict)
-        assert isinstance(event, Event) and Event.model_validate(event.model_dump()) == event, (source, item.name)
+        batch = EventColumns()
+        assert intake._append(batch, source, "shop", item, verdict) is None
+        row = {**item.fields, "ontology_id": verdict.iri, "project": "shop", "source": str(source)}
+        assert [c[0] for c in batch.data] == [c[0] for c in _columns([Event.model_validate(row)], EVENT_COLUMNS)]
         built += 1
     assert built == 3 + 4 + 1
 
