@@ -1,4 +1,4 @@
-"""Telemetry intake over HTTP, thin: read the body (capped), hand it to `planes.telemetry`, answer as the client expects.
+"""Telemetry intake over HTTP, thin: read the body (capped), hand it to `planes.telemetry`, answer as clients expect.
 
 - PostHog (`/batch/`, `/capture/`, `/e/`, `/i/v0/e/`; `/flags/` answers no flags): no API key, the project key in the
   body (`FRACTALOPS_POSTHOG_KEYS`) is the authentication. 200 `{"status": 1, ...}` when the body was taken — also when
@@ -191,7 +191,8 @@ async def otlp_metrics(request: Request) -> Response:
     media = _request_media(request)
     url = metrics_url()
     if url is None:
-        return _otlp_error(404, "no metrics intake: metrics go to Mimir, and FRACTALOPS_METRICS_OTLP_URL is not set", media)
+        return _otlp_error(404, "no metrics intake: metrics go to Mimir, and FRACTALOPS_METRICS_OTLP_URL is not set",
+                           media)
     try:
         forwarded = await forward_metrics(url, await _body(request), project=caller(request).telemetry_project,
                                           content_type=request.headers.get("content-type", ""),

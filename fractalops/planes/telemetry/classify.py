@@ -110,7 +110,8 @@ class Classifier:
             return None
         return iri if iri in self._globals else None
 
-    def classify(self, source: Source, project: str, item: Candidate, mappings: dict[str, str] | None = None) -> Verdict:
+    def classify(self, source: Source, project: str, item: Candidate,
+                 mappings: dict[str, str] | None = None) -> Verdict:
         """The item's global IRI, or why it is quarantined."""
         if item.problem:
             return Verdict(None, MALFORMED, item.problem)
@@ -122,7 +123,8 @@ class Classifier:
                                                    "is not a PostHog event of the global ontology"))
         if source is Source.OTEL_TRACES:
             if item.convention:
-                iri = self._rules.spans.get((item.convention, item.kind)) or self._rules.spans.get((item.convention, ""))
+                spans = self._rules.spans
+                iri = spans.get((item.convention, item.kind)) or spans.get((item.convention, ""))
                 if iri:
                     return Verdict(iri)
             iri = self.resolve_name(project, item.name, mappings)

@@ -118,7 +118,8 @@ def _id_problem(value: bytes, size: int, what: str, optional: bool) -> str:
     if optional and not value:
         return ""
     if len(value) != size or not any(value):
-        return f"{what} is {len(value)} byte(s){' of zeros' if value and not any(value) else ''}; it must be {size} non-zero bytes"
+        zeros = " of zeros" if value and not any(value) else ""
+        return f"{what} is {len(value)} byte(s){zeros}; it must be {size} non-zero bytes"
     return ""
 
 
@@ -148,7 +149,8 @@ def _parse_json(data: bytes, what: str) -> dict[str, Any]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise TelemetryBodyError(400, f"request body is not JSON ({exc}); send OTLP {what}; nothing was stored") from None
+        raise TelemetryBodyError(400, f"request body is not JSON ({exc}); send OTLP {what}; nothing was stored"
+                                 ) from None
     if not isinstance(doc, dict):
         raise TelemetryBodyError(400, f"request body is JSON {type(doc).__name__}; send an OTLP {what} object")
     return doc
@@ -352,7 +354,8 @@ def _json_logs(data: bytes) -> Iterator[Candidate]:
         converted, id_problem = _hex_ids(item, ("traceId", "spanId"))
         record, why_record = _json_message(converted, LogRecord)
         blob = _json_raw("resourceLogs", "scopeLogs", "logRecords", rl, sl, item)
-        problem = (f"resource: {why}" if why else f"scope: {why_scope}" if why_scope else "") or id_problem or why_record
+        problem = ((f"resource: {why}" if why else f"scope: {why_scope}" if why_scope else "")
+                   or id_problem or why_record)
         identity = (resource_msg.SerializeToString(deterministic=True), scope_msg.SerializeToString(deterministic=True))
         yield _log_candidate(record, _attrs(resource_msg.attributes), _scope(scope_msg), identity, lambda b=blob: b,
                              JSON, problem)
@@ -383,7 +386,8 @@ def logs_response(rejected: int, message: str, media: str) -> bytes:
     """An `ExportLogsServiceResponse`, with `partial_success` when log records were rejected (quarantined)."""
     response = ExportLogsServiceResponse()
     if rejected:
-        response.partial_success.CopyFrom(ExportLogsPartialSuccess(rejected_log_records=rejected, error_message=message))
+        response.partial_success.CopyFrom(ExportLogsPartialSuccess(rejected_log_records=rejected,
+                                                                   error_message=message))
     return _encoded(response, media)
 
 

@@ -190,7 +190,8 @@ def _checked(event: Any, received_at: datetime) -> Candidate:
         problem = f"uuid is a {type(given).__name__}; it must be a UUID string"
     name = event.get("event")
     if not problem and not (isinstance(name, str) and name):
-        problem = "event name is missing" if name in (None, "") else f"event name is a {type(name).__name__}, not a string"
+        problem = ("event name is missing" if name in (None, "")
+                   else f"event name is a {type(name).__name__}, not a string")
     elif not problem and len(name) > MAX_EVENT_NAME:
         problem = f"event name is {len(name)} characters long; at most {MAX_EVENT_NAME}"
     distinct = event.get("distinct_id")

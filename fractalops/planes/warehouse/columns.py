@@ -61,14 +61,16 @@ class EventColumns:
         is added then)."""
         event_id = _text(event_id, "event_id")
         if not event_id:
-            raise ValueError("event_id: an event needs its id (Event derives one from the content; a bulk writer names it)")
+            raise ValueError("event_id: an event needs its id (Event derives one from the content; a bulk writer "
+                             "names it)")
         if type(ts) is not datetime:
             if not isinstance(ts, datetime):
                 raise ValueError("ts: Input should be a valid datetime")
         if ts.tzinfo is not UTC:
             ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
         if not _EPOCH <= ts <= _TS_MAX:
-            raise ValueError(f"ts: Value error, ts {ts.isoformat()} is outside the warehouse range 1970-01-01 .. 2299-12-31")
+            raise ValueError(f"ts: Value error, ts {ts.isoformat()} is outside the warehouse range "
+                             "1970-01-01 .. 2299-12-31")
         try:
             iri = expand_ontology_id(ontology_id)
         except (ValueError, AttributeError, TypeError) as exc:
