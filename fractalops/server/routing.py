@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -49,11 +49,20 @@ def refusal(request: Request, resource: str, action: str) -> JSONResponse | None
 
 
 def guarded_route(path: str, endpoint: Callable[..., Any], resource: str, *, method: str = "GET",
-                  action: str = "read") -> Route:
-    """A route of the access table: refused where the caller's role class has `no` access to `resource`."""
+                  action: str = "read", on_refused: Callable[[Request], Awaitable[None]] | None = None) -> Route:
+    """A route of the access table: refused where the caller's role class has `no` access to `resource`.
+
+    `on_refused` (async endpoints only) hears of each request refused that way (the OTLP intake counts them)."""
+    if on_refused is not None and not inspect.iscoroutinefunction(endpoint):
+        raise ValueError(f"{path}: on_refused needs an async endpoint")
     if inspect.iscoroutinefunction(endpoint):
         async def guarded(request: Request) -> Any:
-            return refusal(request, resource, action) or await endpoint(request)
+            refused = refusal(request, resource, action)
+            if refused is None:
+                return await endpoint(request)
+            if on_refused is not None:
+                await on_refused(request)
+            return refused
     else:
         def guarded(request: Request) -> Any:
             return refusal(request, resource, action) or endpoint(request)

@@ -7,6 +7,8 @@
 - OTLP/HTTP (`/v1/traces`, `/v1/logs`): `x-api-key` of a `telemetry` or `operator` key; the key's project. 200 with an
   `Export*ServiceResponse` (with `partial_success` naming the quarantined count) in the request's encoding; failures
   carry a `google.rpc.Status`; 503 (retried by OTel exporters) only when nothing was stored.
+- A body refused whole is counted as `refused` for its source: undecodable, over the limit, a wrong or missing key
+  (PostHog's in the body; OTLP's refused by the surface, 401, or by the access table, 403).
 - `/v1/metrics` is forwarded to Mimir when `FRACTALOPS_METRICS_OTLP_URL` is set, else 404.
 - Operators: `GET /telemetry/stats`, `GET /telemetry/quarantine`, `GET /telemetry/quarantine/raw`,
   `POST /telemetry/replay-quarantine`.
@@ -50,7 +52,7 @@ from fractalops.planes.telemetry.posthog import flags_key
 from fractalops.runtime import squad_resources
 from fractalops.server.route_io import BodyError, failure, json_object
 from fractalops.server.routing import caller, error, guarded_route, public_intake_route
-from fractalops.server.surface import POSTHOG_PATHS
+from fractalops.server.surface import POSTHOG_PATHS, on_key_refused
 
 __all__ = ["routes", "intake"]
 
@@ -179,6 +181,26 @@ async def _otlp(request: Request, source: Source) -> Response:
     return Response(answer(outcome.quarantined, message, media), media_type=media)
 
 
+async def _count_key_refusal(source: Source, project: str, status: int, detail: str) -> None:
+    try:
+        await asyncio.to_thread(_refuse, source, project, TelemetryBodyError(status, detail))
+    except (*_UNAVAILABLE, FractalOpsError) as exc:  # the refusal is answered anyway; only its count is lost
+        _log.warning("a refused OTLP %s body was not counted: %s", source, exc)
+
+
+def _on_surface_refusal(source: Source) -> Any:
+    async def heard(status: int, detail: str) -> None:
+        # no valid key, so no project: counted under "" as PostHog's wrong keys are
+        await _count_key_refusal(source, "", status, detail)
+    return heard
+
+
+def _on_table_refusal(source: Source) -> Any:
+    async def heard(request: Request) -> None:
+        await _count_key_refusal(source, caller(request).telemetry_project, 403, "this key may not send telemetry")
+    return heard
+
+
 async def otlp_traces(request: Request) -> Response:
     return await _otlp(request, Source.OTEL_TRACES)
 
@@ -282,8 +304,10 @@ def _posthog_routes() -> list[Any]:
 
 routes = [
     *_posthog_routes(),
-    guarded_route("/v1/traces", otlp_traces, "telemetry", method="POST", action="write"),
-    guarded_route("/v1/logs", otlp_logs, "telemetry", method="POST", action="write"),
+    guarded_route("/v1/traces", otlp_traces, "telemetry", method="POST", action="write",
+                  on_refused=_on_table_refusal(Source.OTEL_TRACES)),
+    guarded_route("/v1/logs", otlp_logs, "telemetry", method="POST", action="write",
+                  on_refused=_on_table_refusal(Source.OTEL_LOGS)),
     guarded_route("/v1/metrics", otlp_metrics, "telemetry", method="POST", action="write"),
     guarded_route("/telemetry/stats", stats, "telemetry"),
     guarded_route("/telemetry/quarantine", quarantine, "telemetry"),
@@ -291,3 +315,5 @@ routes = [
     guarded_route("/telemetry/replay-quarantine", replay_quarantine, "telemetry", method="POST", action="replay"),
 ]
 """Spliced into `fractalops.server.app`'s route list."""
+on_key_refused("POST", "/v1/traces", _on_surface_refusal(Source.OTEL_TRACES))
+on_key_refused("POST", "/v1/logs", _on_surface_refusal(Source.OTEL_LOGS))

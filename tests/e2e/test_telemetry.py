@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +38,7 @@ from tests.planes.telemetry._receiver import MetricsReceiver
 
 pytestmark = pytest.mark.server
 
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 PROJECT_KEY = "phc_shop_e2e"
 LIMIT = 512 * 1024
 """The server's FRACTALOPS_TELEMETRY_MAX_BODY here: far above any normal batch, below one body the test makes."""
@@ -101,7 +105,8 @@ def _raw_posthog(server: Server, events: list[Any], key: str = PROJECT_KEY, **kw
     return httpx.post(f"{server.url}/batch/", json=body, timeout=60, **kwargs)
 
 
-def test_real_clients_ten_thousand_events_and_spans_counted_exactly(server: Server) -> None:
+def test_real_clients_ten_thousand_events_and_spans_counted_exactly(server: Server,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     before = _stats(server)
     # OpenTelemetry: 1000 requests of 4 spans each (HTTP server, DB, RPC client, an unconventional one)
     memory = InMemorySpanExporter()
@@ -168,7 +173,12 @@ def test_real_clients_ten_thousand_events_and_spans_counted_exactly(server: Serv
     for _ in range(2):
         assert _raw_posthog(server, malformed).status_code == 200
 
-    delta = _delta(before, _stats(server))
+    printed = _cli(server, monkeypatch, "telemetry", "stats")  # `fractalops telemetry stats --json`, exactly
+    assert list(printed) == ["posthog", "otel_traces", "otel_logs"]
+    assert all(list(counts) == list(FIELDS) and all(type(n) is int for n in counts.values())
+               for counts in printed.values()), printed
+    delta = _delta(before, printed)
+    assert printed == _stats(server)
     spans_sent = len(finished) + 400
     assert delta["otel_traces"]["received"] + delta["otel_traces"]["duplicates"] == spans_sent
     assert delta["otel_traces"] == {"received": 4000, "stored": 3000, "quarantined": 1000, "duplicates": 400,
@@ -267,7 +277,8 @@ def test_bad_input_gets_a_clear_status_and_nothing_is_stored_half_way(server: Se
                              json={}).status_code == 403, path
     delta = _delta(before, _stats(server))
     assert delta["posthog"] == {"received": 0, "stored": 0, "quarantined": 0, "duplicates": 0, "refused": 5}
-    assert delta["otel_traces"] == {"received": 0, "stored": 0, "quarantined": 0, "duplicates": 0, "refused": 3}
+    # 3 undecodable bodies and 3 keys (none, wrong, a reviewer's): every body refused whole is counted once
+    assert delta["otel_traces"] == {"received": 0, "stored": 0, "quarantined": 0, "duplicates": 0, "refused": 6}
     assert int(_sql(server, "SELECT count() AS n FROM events")[0]["n"]) == rows_before
 
 
@@ -316,3 +327,17 @@ def test_counts_survive_a_restart_and_the_warehouse_holds_no_duplicate_row(serve
         assert int(by_source[source]["n"]) == before[source]["stored"], source
     server.restart()
     assert _stats(server) == before
+
+
+def test_the_readme_telemetry_example_runs_as_written(server: Server, tmp_path: Path) -> None:
+    script = tmp_path / "telemetry_example.py"
+    script.write_text(README.split("<!-- telemetry-example -->\n```python\n", 1)[1].split("\n```", 1)[0])
+    before = _stats(server, "shop")
+    env = {**os.environ, "FRACTALOPS_SERVER_URL": server.url, "SHOP_POSTHOG_KEY": PROJECT_KEY,
+           "SHOP_TELEMETRY_KEY": "key-tele"}
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout == "sent\n", result.stdout + result.stderr
+    delta = _delta(before, _stats(server, "shop"))
+    assert delta["posthog"] == {"received": 1, "stored": 1, "quarantined": 0, "duplicates": 0, "refused": 0}
+    assert delta["otel_traces"] == {"received": 1, "stored": 1, "quarantined": 0, "duplicates": 0, "refused": 0}

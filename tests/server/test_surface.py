@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from fractalops.errors import ConfigError
 from fractalops.server import keys as keys_module
+from fractalops.server import surface as surface_module
 from fractalops.server.surface import ServerSurface
 from tests.e2e.conftest import Server
 
@@ -159,3 +160,26 @@ def test_a_telemetry_key_reaches_the_otlp_intake_and_nothing_else(monkeypatch: p
             refused = surface.request(method, path, headers={"x-api-key": key})
             assert refused.status_code == 403 and "may only send telemetry" in refused.text, (key, method, path)
     assert surface.get("/info", headers={"x-api-key": "k"}).status_code == 200
+
+
+def test_a_route_hears_of_the_key_refusals_on_its_path_and_a_broken_listener_changes_no_answer(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    surface = _intake_surface(monkeypatch, tmp_path)
+    heard: list[tuple[int, str]] = []
+
+    async def listener(status: int, detail: str) -> None:
+        heard.append((status, detail))
+
+    async def broken(status: int, detail: str) -> None:
+        raise RuntimeError("count store is down")
+
+    monkeypatch.setattr(surface_module, "_key_refusal_listeners", {})
+    surface_module.on_key_refused("POST", "/v1/traces", listener)
+    surface_module.on_key_refused("POST", "/v1/logs", broken)
+    assert surface.post("/v1/traces").status_code == 401
+    assert surface.post("/v1/traces", headers={"x-api-key": "nope"}).status_code == 401
+    assert surface.post("/v1/traces", headers={"x-api-key": "t"}).status_code == 200
+    assert surface.post("/v1/metrics", headers={"x-api-key": "nope"}).status_code == 401
+    assert heard == [(401, "missing API key: send it as the x-api-key header"), (401, "invalid API key")]
+    refused = surface.post("/v1/logs", headers={"x-api-key": "nope"})
+    assert refused.status_code == 401 and refused.json() == {"detail": "invalid API key"}

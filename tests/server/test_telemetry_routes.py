@@ -148,6 +148,12 @@ def test_operator_routes_list_show_and_replay(routes_app: Starlette) -> None:
 
 def test_the_access_table_refuses_other_roles(routes_app: Starlette) -> None:
     reviewer = _client(routes_app, {"identity": "bob", "roles": ["approver"]})
+    operator = _client(routes_app, OPERATOR)
+    before = operator.get("/telemetry/stats").json()
     assert reviewer.post("/v1/traces", content=b"").status_code == 403
+    assert reviewer.post("/v1/logs", content=b"").status_code == 403
+    after = operator.get("/telemetry/stats").json()
+    assert {s: after[s]["refused"] - before[s]["refused"] for s in after} == {
+        "posthog": 0, "otel_traces": 1, "otel_logs": 1}, "a key that may not send is a body refused whole"
     assert reviewer.get("/telemetry/stats").status_code == 403
     assert _client(routes_app, SENDER).get("/telemetry/stats").status_code == 403
