@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langchain.agents.middleware import AgentMiddleware
+from langchain.agents.middleware import AgentMiddleware, hook_config
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from fractalops.adapters.chat_model import GovernedChatModel, RunBudget, message_text, open_chat_model
@@ -63,7 +63,8 @@ class ModelRun:
 
 
 class _Guard(AgentMiddleware):
-    """Every tool result passes the redactor, and no tool runs once the run's clock is spent."""
+    """Every tool result passes the redactor, no tool runs once the run's clock is spent, and a tool call whose
+    arguments are not JSON is answered with an error the model can act on (instead of silently ending the loop)."""
 
     def __init__(self, redactor: Redactor, budget: RunBudget, on_event: EventCallback | None) -> None:
         super().__init__()
@@ -71,15 +72,34 @@ class _Guard(AgentMiddleware):
 
     def wrap_tool_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
         self.budget.check_clock()
-        result = handler(request)
+        call = request.tool_call
+        try:
+            result = handler(request)
+        except (ValueError, OSError) as exc:  # the backend refusing a path (outside the root, a symlink loop, ...)
+            result = ToolMessage(content=f"Error: {exc}", tool_call_id=call.get("id") or "",
+                                 name=call.get("name") or "", status="error")
         if isinstance(result, ToolMessage):
             result = result.model_copy(update={"content": self.redactor.redact_obj(result.content)})
-        call = request.tool_call
         if self.on_event is not None:
             status = getattr(result, "status", "success")
             self.on_event({"type": "tool_call", "tool": call.get("name", ""), "status": status,
                            "text": f"{call.get('name', '')}: {status}"})
         return result
+
+    @hook_config(can_jump_to=["model"])
+    def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        last = (state.get("messages") or [None])[-1]
+        if not isinstance(last, AIMessage) or last.tool_calls or not last.invalid_tool_calls:
+            return None
+        answers = [ToolMessage(content=f"Error: the arguments of this {call.get('name') or 'tool'} call are not a "
+                                       f"valid JSON object ({call.get('error') or 'unparsable'}); call it again with "
+                                       "a JSON object of its arguments.",
+                               tool_call_id=call.get("id") or "", name=call.get("name") or "", status="error")
+                   for call in last.invalid_tool_calls]
+        if self.on_event is not None:
+            self.on_event({"type": "tool_call", "tool": answers[0].name, "status": "malformed",
+                           "text": f"{len(answers)} malformed tool call(s) answered with an error"})
+        return {"messages": answers, "jump_to": "model"}
 
 
 def forge_agent(model: GovernedChatModel, root: Path, tools: Sequence[Any] = (),

@@ -210,7 +210,9 @@ class _AnthropicHandler(_Handler):
                            "input": call.args, "_raw": _raw_args(call)})
         stop = "tool_use" if turn.calls else "end_turn"
         if not body.get("stream"):
-            content = [{k: v for k, v in b.items() if k != "_raw"} for b in blocks]
+            # The plain wire carries `input` as an object: a malformed script call arrives as `{}` (missing arguments).
+            content = [{k: ({} if k == "input" and isinstance(v, str) else v) for k, v in b.items() if k != "_raw"}
+                       for b in blocks]
             self.send_json(200, {"id": "msg_scripted", "type": "message", "role": "assistant", "model": model,
                                  "content": content, "stop_reason": stop, "stop_sequence": None,
                                  "usage": {"input_tokens": 10, "output_tokens": turn.output_tokens}})
