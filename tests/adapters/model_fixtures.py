@@ -7,7 +7,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from fractalops.armory.assets import RuntimeAsset
-from tests.adapters.scripted_models import ModelScript, ScriptedModelServer, start_anthropic_messages, start_openai_chat
+from tests.adapters.scripted_models import (
+    ModelScript,
+    ScriptedModelServer,
+    start_anthropic_messages,
+    start_openai_chat,
+)
 
 __all__ = ["CANARY_KEY", "KEY_REF", "PROVIDERS", "scripted_model", "model_asset"]
 
