@@ -16,6 +16,7 @@ import yaml
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
+from fractalops.adapters.chat_model import message_text
 from fractalops.armory.assets import DEFAULT_ARMORY_PATH
 from fractalops.armory.secrets import open_secret_backend
 from fractalops.graphs.squad import build_squad
@@ -182,3 +183,32 @@ def test_a_pack_agent_on_a_model_adds_its_note_to_the_batch(model_server, squad,
     assert "**Pack review notes**" in description
     assert "- quill (model.test): copy: call it a health check in the title." in description
     assert "- prism (native): " in description  # the rule-written notes of the same run are there too
+
+
+def test_the_forge_conversation_streams_redacted_with_subgraphs(model_server, squad, repo):
+    thread = str(uuid.uuid4())
+    parts = list(squad.stream({"intent": "add a /health endpoint", "workspace": str(repo)},
+                              _config(thread, bindings={"forge": "model.test"}), stream_mode=["messages", "updates"],
+                              subgraphs=True))
+    forge = [(ns, data) for ns, mode, data in parts if mode == "messages" and ns and ns[0].startswith("forge:")]
+    texts = [message_text(message) for _ns, (message, _meta) in forge]
+    assert any(getattr(message, "tool_calls", None) for _ns, (message, _meta) in forge)
+    assert "Writing the endpoint (my key: [REDACTED:api_key])." in texts  # the model echoed its key
+    assert CANARY_KEY not in repr(parts)
+    gate = [i for i, (ns, mode, data) in enumerate(parts) if mode == "updates" and "__interrupt__" in data]
+    last_forge = max(i for i, (ns, mode, _d) in enumerate(parts) if mode == "messages" and ns and ns[0].startswith("forge:"))
+    assert gate and last_forge < gate[0]
+
+
+def test_a_missing_model_key_blocks_and_the_same_thread_resumes(model_server, squad, repo, data_dir):
+    backend = open_secret_backend()
+    backend.delete(KEY_REF)
+    thread = str(uuid.uuid4())
+    result = squad.invoke({"intent": "add a /health endpoint", "workspace": str(repo)},
+                          _config(thread, bindings={"forge": "model.test"}))
+    blocked = _request(result)["action_requests"][0]
+    assert blocked["name"] == "access_recovery" and blocked["args"]["missing"] == [KEY_REF]
+    assert model_server.requests == []
+    backend.put(KEY_REF, CANARY_KEY)
+    result = squad.invoke(Command(resume={"decisions": [{"type": "approve"}]}), _config(thread))
+    assert _request(result)["action_requests"][0]["args"]["files"] == ["src/health.py"]
