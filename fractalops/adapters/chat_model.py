@@ -35,7 +35,9 @@ from fractalops.errors import AccessBlockedError, ConfigError, ModelRunError
 __all__ = ["RunBudget", "GovernedChatModel", "open_chat_model", "structured_answer", "text_answer", "message_text"]
 
 _RETRIES = 1
-"""Provider-client retries per call (a transient 5xx gets one more try; a run's budget counts one call)."""
+"""Retries per model call of a transient failure (5xx, 429, connection); the budget counts the call once. The provider
+client's own retries are off, so every attempt gets exactly the run's remaining time."""
+_RETRY_PAUSE_S = 0.5
 _ANTHROPIC_MAX_TOKENS = 8192
 """Per-call output cap for Anthropic, which requires one (the run's own cap is `max_output_tokens`)."""
 
@@ -59,6 +61,10 @@ class RunBudget:
     @classmethod
     def for_asset(cls, asset: Any) -> RunBudget:
         return cls(max_steps=asset.max_steps, max_output_tokens=asset.max_output_tokens, timeout_s=asset.timeout_s)
+
+    def start(self) -> None:
+        """Start the clock now (a run's set-up, e.g. its worktree, is not the model's time)."""
+        self.started = time.monotonic()
 
     def elapsed_s(self) -> float:
         return time.monotonic() - self.started
@@ -106,6 +112,13 @@ def _redacted_message(message: AIMessage, redactor: Redactor) -> AIMessage:
     return message.model_copy(update=update)
 
 
+def _transient(exc: Exception) -> bool:
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status == 429 or status >= 500
+    return "connection" in type(exc).__name__.lower()
+
+
 def _provider_failure(exc: Exception, asset_id: str, secret_refs: list[str], redactor: Redactor) -> Exception:
     text = redactor.redact(f"{type(exc).__name__}: {exc}")[:300]
     status = getattr(exc, "status_code", None)
@@ -147,17 +160,15 @@ class GovernedChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         self.budget.before_call()
-        try:
-            # The provider's own `_generate` (streaming over HTTP when the client streams); its callbacks stay
-            # silent, so callers and streams see only the redacted message this wrapper returns.
-            if self.stream_calls:
-                result = generate_from_stream(self.inner._stream(messages, stop=stop, **kwargs))
-            else:
-                result = self.inner._generate(messages, stop=stop, **kwargs)
-        except (ModelRunError, AccessBlockedError):
-            raise
-        except Exception as exc:  # noqa: BLE001 - every provider/transport failure becomes one of ours
-            raise _provider_failure(exc, self.asset_id, self.secret_refs, self.redactor) from None
+        for attempt in range(1 + _RETRIES):
+            try:
+                result = self._call(messages, stop, kwargs)
+                break
+            except Exception as exc:  # noqa: BLE001 - every provider/transport failure becomes one of ours
+                failure = _provider_failure(exc, self.asset_id, self.secret_refs, self.redactor)
+                if attempt == _RETRIES or not _transient(exc) or self.budget.remaining_s() <= _RETRY_PAUSE_S:
+                    raise failure from None
+                time.sleep(_RETRY_PAUSE_S)
         generations = []
         for generation in result.generations:
             message = generation.message
@@ -166,6 +177,14 @@ class GovernedChatModel(BaseChatModel):
                 message = _redacted_message(message, self.redactor)
             generations.append(ChatGeneration(message=message, generation_info=generation.generation_info))
         return ChatResult(generations=generations, llm_output=None)
+
+    def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> ChatResult:
+        # The provider's own call (streamed over HTTP when `stream_calls`), its callbacks silent so callers and
+        # streams see only the redacted message this wrapper returns; the request may take what is left of the run.
+        kwargs = {**kwargs, "timeout": max(self.budget.remaining_s(), 0.05)}
+        if self.stream_calls:
+            return generate_from_stream(self.inner._stream(messages, stop=stop, **kwargs))
+        return self.inner._generate(messages, stop=stop, **kwargs)
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any
                    ) -> Runnable[LanguageModelInput, AIMessage]:
@@ -177,7 +196,7 @@ class GovernedChatModel(BaseChatModel):
 
 
 def _client_kwargs(asset: Any, provider: str, api_key: str | None) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"timeout": asset.timeout_s, "max_retries": _RETRIES}
+    kwargs: dict[str, Any] = {"timeout": asset.timeout_s, "max_retries": 0}
     if api_key is not None:
         kwargs["api_key"] = api_key
     if asset.base_url:
@@ -242,5 +261,5 @@ def structured_answer(model: BaseChatModel, schema: type[BaseModel], messages: l
     if isinstance(parsed, schema):
         return parsed, ""
     if error is not None:
-        return None, f"the model's plan is not a valid {schema.__name__}: {str(error).splitlines()[0][:200]}"
+        return None, f"the model's answer is not a valid {schema.__name__}: {str(error).splitlines()[0][:200]}"
     return None, f"the model answered without a {schema.__name__}"

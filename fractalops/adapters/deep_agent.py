@@ -150,6 +150,7 @@ def run_deep_agent(
         emit({"type": "adapter_started", "text": f"{asset.asset_id} ({asset.model}) started", "kind": asset.kind,
               "base_commit": ws.base_commit, "thread_id": task.thread_id, "agent": task.agent})
         prompt = task.prompt or task.intent
+        budget.start()
         try:
             # Each model call is at least two graph steps (model, tools); the budget, not this limit, ends a run.
             result = agent.invoke({"messages": [HumanMessage(content=prompt)]},

@@ -53,7 +53,7 @@ def test_structured_output_is_validated_by_pydantic(provider, backend):
     with scripted_model(provider, bad) as server:
         value, why = structured_answer(open_chat_model(model_asset(provider, server), secrets_backend=backend),
                                        Answer, [HumanMessage(content="judge")])
-    assert value is None and why.startswith("the model's plan is not a valid Answer")
+    assert value is None and why.startswith("the model's answer is not a valid Answer")
 
 
 def test_the_budget_refuses_a_call_past_any_limit():

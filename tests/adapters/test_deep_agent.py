@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -121,10 +122,13 @@ def test_the_output_token_budget_counts_the_whole_run(provider, target_repo, bac
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_the_timeout_stops_a_model_that_hangs(provider, target_repo, backend):
-    script = ModelScript(turns=[_write("/a.txt", "a\n"), Turn(text="late", delay_s=20)])
+    script = ModelScript(turns=[_write("/a.txt", "a\n"), Turn(text="late", delay_s=30)])
+    started = time.monotonic()
     with scripted_model(provider, script) as server, pytest.raises(ModelRunError) as caught:
         run_deep_agent(model_asset(provider, server, timeout_s=1.5), TASK, target_repo, secrets_backend=backend)
     assert caught.value.reason == "timeout"
+    assert time.monotonic() - started < 15  # the hung call gets only what is left of the run, never its 30 s
+    assert len(server.model_requests()) == 2  # a timeout is not retried
 
 
 @BOTH

@@ -172,7 +172,7 @@ def test_an_invalid_plan_falls_back_to_the_rule_and_says_so(model_server, squad,
                           _config(thread, bindings={"forge": "model.test", "atlas": "model.test"}))
     assert _request(result)["action_requests"][0]["args"]["files"] == ["src/health.py"]
     note = squad_resources().outbox.diagnostics(thread)["plan_note"]
-    assert note.startswith("the model's plan is not a valid AtlasPlan") and "deterministic route stands" in note
+    assert note.startswith("the model's answer is not a valid AtlasPlan") and "deterministic route stands" in note
 
 
 def test_a_pack_agent_on_a_model_adds_its_note_to_the_batch(model_server, squad, repo):
