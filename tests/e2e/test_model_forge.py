@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -117,3 +118,11 @@ def test_the_claude_cli_builds_from_an_intent_alone(model_server: Server, tmp_pa
     assert commits_for(repo, action["args"]["proposal_id"]) == 1
     assert [m["content"] for m in state["values"]["messages"] if m.get("name") == "forge"] == ["Wrote src/health.py."]
     assert _scan_for(CLI_KEY, model_server.data_dir) == []
+
+
+def test_an_unknown_run_mode_is_refused_when_the_run_is_created(model_server: Server):
+    thread = model_server.client().threads.create()["thread_id"]
+    response = httpx.post(f"{model_server.url}/threads/{thread}/runs", headers={"x-api-key": "key-alice"},
+                          json={"assistant_id": "squad", "input": {"intent": "x", "mode": "build"}})
+    assert response.status_code == 422 and "input.mode 'build' is not a run mode" in response.text
+    assert model_server.client().runs.list(thread) == []
