@@ -31,6 +31,7 @@ __all__ = [
     "UnsafePathError",
     "TelemetryError",
     "TelemetryBodyError",
+    "ModelRunError",
 ]
 
 
@@ -193,4 +194,14 @@ class TelemetryBodyError(TelemetryError):
 
     def __init__(self, status: int, message: str) -> None:
         self.status = status
+        super().__init__(message)
+
+
+class ModelRunError(AdapterError):
+    """A model-backed run stopped before it finished: its budget (`max_steps`, `max_output_tokens`) ran out, it hit
+    `timeout_s`, or the model or its endpoint failed. `.reason` is `budget`, `timeout` or `model_error`; the message
+    is already redacted and says what to change. Nothing the run did is applied."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        self.reason = reason
         super().__init__(message)
