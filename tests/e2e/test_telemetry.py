@@ -214,6 +214,7 @@ def test_the_quarantine_loop_through_the_gate_and_the_cli(server: Server, monkey
 
     waiting = _cli(server, monkeypatch, "telemetry", "quarantine", "--project", "blog")
     assert len(waiting["items"]) == 3 and all("'newsletter_joined'" in i["reason"] for i in waiting["items"])
+    assert set(waiting) == {"items", "next"} and waiting["next"] is None
     assert set(waiting["items"][0]) == {"source", "reason", "received_at", "raw_ref"}
     monkeypatch.setenv("FRACTALOPS_SERVER_URL", server.url)
     shown = CliRunner().invoke(app, ["telemetry", "quarantine", "show", waiting["items"][0]["raw_ref"]])
