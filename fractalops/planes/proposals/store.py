@@ -5,6 +5,10 @@ proposal back and no other thread ever can. A v1 file is migrated in place when 
 index are added, every record is rewritten in the v2 format (its `principal` becomes its `requester`), and v1 forge
 ids (`prop_<12 hex>_r<run>_<n>`) get the key forge now passes (`<run>:<n>`), so a step interrupted before the
 upgrade still finds its proposal on replay.
+
+Schema v3 (from v2): the `tool_call` kind, the terminal status `outcome_unknown` and the record field `started_at`
+(relay's durable marker before an external call). No v2 record changes: opening a v2 file only raises its version,
+so that a fractalops that predates them refuses the file instead of misreading a v3 record.
 """
 
 from __future__ import annotations
@@ -46,8 +50,9 @@ CREATE INDEX IF NOT EXISTS proposals_thread ON proposals(thread_id);
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
 _KEY_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS proposals_thread_key ON proposals(thread_id, idempotency_key)"
-SCHEMA_VERSION = 2
-"""1: the first format. 2: `idempotency_key` (unique per thread); records carry requester, editors, author ceiling."""
+SCHEMA_VERSION = 3
+"""1: the first format. 2: `idempotency_key` (unique per thread); records carry requester, editors, author ceiling.
+3: `tool_call` proposals, status `outcome_unknown`, `started_at` (absent from a record until set)."""
 _V1_FORGE_ID = re.compile(r"^prop_[0-9a-f]{12}_r(\d+)_(\d+)$")
 _RANK = {c: i for i, c in enumerate(ApprovalClass)}
 
@@ -80,8 +85,9 @@ class ProposalStore:
             elif version > SCHEMA_VERSION:
                 raise ProposalError(f"{path} has proposal schema v{version}, newer than this fractalops "
                                     f"(v{SCHEMA_VERSION}); upgrade fractalops to open it")
-            elif version == 1:
-                _migrate_v1(db)
+            elif version < SCHEMA_VERSION:
+                if version == 1:
+                    _migrate_v1(db)
                 db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             db.execute(_KEY_INDEX)
 
@@ -268,6 +274,20 @@ class ProposalStore:
                                         "approved_by": []})
 
         return self.update(proposal_id, change, to=ProposalStatus.IN_REVIEW)
+
+    def mark_started(self, proposal_id: str) -> Proposal:
+        """Record, durably (the commit is synced before this returns), that relay is about to execute this published
+        proposal; a second start is refused, so whoever sees the marker knows an execution may have happened."""
+
+        def change(p: Proposal) -> Proposal:
+            if p.status != ProposalStatus.PUBLISHED:
+                raise ProposalError(f"proposal {proposal_id} is {p.status}; only a published proposal is executed")
+            if p.started_at:
+                raise ProposalError(f"proposal {proposal_id}: relay already started executing it at {p.started_at}; "
+                                    "it is never executed twice")
+            return p.model_copy(update={"started_at": utcnow()})
+
+        return self.update(proposal_id, change)
 
     def mark_applied(self, proposal_id: str, execution: ExecutionRecord) -> Proposal:
         return self.update(proposal_id, lambda p: p.model_copy(update={"executed": execution}), to=ProposalStatus.APPLIED)
