@@ -52,7 +52,7 @@ class McpToolbelt:
     def __init__(self, *, secrets_backend: Any = None, emit: Emit | None = None, propose: Propose | None = None,
                  where: str = "the Armory") -> None:
         self._secrets = secrets_backend
-        self._emit = emit or (lambda kind, text, **data: None)
+        self._emit = emit if emit is not None else (lambda kind, text, **data: None)
         self._propose = propose
         self._where = where
         self._lock = threading.Lock()

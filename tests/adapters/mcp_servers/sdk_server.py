@@ -8,7 +8,7 @@ Tools (annotations as listed; `note` and friends carry none, so the Armory's def
 - `hang(seconds)` / `crash()` (readOnlyHint): never answers in time / exits mid-call.
 
 `http` binds 127.0.0.1 on a free port and prints `port <n>` as its first stdout line; `mute` reads stdin and never
-answers anything (a server that hangs while connecting).
+answers anything (a server that hangs while connecting). With `$PID_FILE` set, each start appends its pid there.
 """
 
 from __future__ import annotations
@@ -97,6 +97,9 @@ def _serve_http() -> None:
 
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "stdio"
+    if os.environ.get("PID_FILE"):
+        with open(os.environ["PID_FILE"], "a", encoding="utf-8") as pids:
+            pids.write(f"{os.getpid()}\n")
     if mode == "http":
         _serve_http()
     elif mode == "mute":

@@ -16,6 +16,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
 
 from fractalops.armory.assets import RuntimeAsset
 
@@ -60,6 +61,21 @@ def asset(entry: dict[str, Any]) -> RuntimeAsset:
     return RuntimeAsset.model_validate(entry)
 
 
+def alive(pid: int) -> bool:
+    """Whether a process with this pid still runs (a zombie does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split(") ", 1)[-1].startswith("Z"))
+
+
+def pids(path: Path) -> list[int]:
+    """The pids `sdk_server.py` wrote to `$PID_FILE`, one per start."""
+    return [int(line) for line in path.read_text().split()] if path.exists() else []
+
+
 def notes(path: Path) -> list[str]:
     """The calls the SDK server executed (one line each)."""
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
@@ -84,7 +100,7 @@ class ScriptedToolModel(BaseChatModel):
     (a list of `(tool name, args)`), and with the text `done` once the script is spent."""
 
     script: list[list[tuple[str, dict[str, Any]]]]
-    turns: list[list[BaseMessage]] = []
+    turns: list[list[BaseMessage]] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
