@@ -8,7 +8,6 @@ import pytest
 
 from fractalops.adapters.mcp_call import call_tool_once
 from fractalops.errors import McpCallRefusedError, McpServerError
-
 from tests.adapters.mcp_servers.servers import asset, notes, sdk_entry
 
 

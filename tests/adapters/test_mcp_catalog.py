@@ -9,7 +9,6 @@ import pytest
 
 from fractalops.adapters.mcp_catalog import check_unique, list_server_tools
 from fractalops.errors import ConfigError
-
 from tests.adapters.mcp_servers.servers import MEMORY_READ_TOOLS, asset, memory_entry, sdk_entry
 
 

@@ -11,8 +11,15 @@ import pytest
 from fractalops.adapters.mcp_session import McpEndpoint, McpSession
 from fractalops.armory.secrets import LocalSecretBackend
 from fractalops.errors import AccessBlockedError, McpServerError
-
-from tests.adapters.mcp_servers.servers import SDK_SERVER, alive, asset, http_sdk_server, notes, pids, sdk_entry
+from tests.adapters.mcp_servers.servers import (
+    SDK_SERVER,
+    alive,
+    asset,
+    http_sdk_server,
+    notes,
+    pids,
+    sdk_entry,
+)
 
 TOKEN = "tok-canary-4c1d9e7a"
 REF = "openbao://kv/fractalops/sdk#token"

@@ -15,7 +15,6 @@ from fractalops.armory.secrets import LocalSecretBackend
 from fractalops.errors import ConfigError
 from fractalops.planes.proposals import ProposalStore
 from fractalops.planes.proposals.tool_call import ToolCallProposer
-
 from tests.adapters.mcp_servers.servers import (
     MEMORY_READ_TOOLS,
     arun_script,

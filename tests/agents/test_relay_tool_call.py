@@ -27,7 +27,6 @@ from fractalops.planes.proposals.tool_call import ToolCallProposer, tool_call_pa
 from fractalops.planes.warehouse import close_warehouse
 from fractalops.runtime import AgentContext, Phase
 from fractalops.runtime.resources import squad_resources
-
 from tests.adapters.mcp_servers.servers import REPO_ROOT, memory_entry, notes, sdk_entry
 
 S = ProposalStatus
