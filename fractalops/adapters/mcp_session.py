@@ -82,6 +82,19 @@ class McpEndpoint:
                    env=scrubbed_env(asset, secret_env), url=asset.url, redactor=Redactor(secret_env))
 
 
+def _serve_loop(loop: asyncio.AbstractEventLoop) -> None:
+    # Blocking here (spawning a stdio server, its stderr file) stalls only this private thread, never the server's
+    # own loop; `langgraph dev`'s detector (blockbuster) cannot tell the two apart, so it is told to skip this thread.
+    try:
+        from blockbuster.blockbuster import _skip
+    except ImportError:
+        pass
+    else:
+        _skip.value = True
+    asyncio.set_event_loop(loop)
+    loop.run_forever()
+
+
 class _Loop:
     """The one background event loop every MCP session of this process runs on (a daemon thread, started lazily)."""
 
@@ -93,7 +106,7 @@ class _Loop:
         with self._lock:
             if self._loop is None or self._loop.is_closed():
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="fractalops-mcp", daemon=True).start()
+                threading.Thread(target=_serve_loop, args=(loop,), name="fractalops-mcp", daemon=True).start()
                 self._loop = loop
             return self._loop
 

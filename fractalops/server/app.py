@@ -26,7 +26,14 @@ from fractalops.identity import Principal
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
 from fractalops.runtime import squad_resources
-from fractalops.server import armory_routes, evidence_routes, identity_routes, secret_routes, semantics_routes
+from fractalops.server import (
+    armory_routes,
+    evidence_routes,
+    identity_routes,
+    mcp_routes,
+    secret_routes,
+    semantics_routes,
+)
 from fractalops.server.private_files import secure_data_dir
 from fractalops.server.route_io import BodyError, failure, json_object
 from fractalops.server.routing import caller as _caller
@@ -197,6 +204,7 @@ app = Starlette(
         *evidence_routes.routes,
         *identity_routes.routes,
         *armory_routes.routes,
+        *mcp_routes.routes,
         *secret_routes.routes,
         *semantics_routes.routes,
     ],
