@@ -217,18 +217,32 @@ def _check_schema(spec: McpToolSpec, arguments: dict[str, Any]) -> None:
                             f"{error.message}; nothing was proposed")
 
 
+def _listing(propose: Propose, run: Any) -> Propose:
+    """`propose`, also listing each id in `run.proposed` (where forge collects the batch), once."""
+
+    def listed(**kwargs: Any) -> str:
+        proposal_id = propose(**kwargs)
+        proposed = getattr(run, "proposed", None)
+        if isinstance(proposed, list) and proposal_id not in proposed:
+            proposed.append(proposal_id)
+        return proposal_id
+
+    return listed
+
+
 def mcp_tool_provider(asset: Any, run: Any) -> list[BaseTool]:
     """The tools of one `mcp_server` entry of a model asset's `tools:`, for a tool run (`adapters.model_tools`).
 
-    `run` carries `emit`, `propose` and `proposed`; one toolbelt serves all of a run's MCP entries (so a name offered
-    by two of them is an error naming both), closed through `run.closers` when the run has that list, else when the
-    run object goes away.
+    `run` carries `emit`, `propose` and `proposed` (each proposal id is listed there); one toolbelt serves all of a
+    run's MCP entries (so a name offered by two of them is an error naming both), closed through `run.closers` when
+    the run has that list, else when the run object goes away.
     """
     belt = getattr(run, "_mcp_toolbelt", None)
     if belt is None:
-        if getattr(run, "propose", None) is not None and not callable(run.propose):
+        propose = getattr(run, "propose", None)
+        if propose is not None and not callable(propose):
             raise ConfigError("a tool run's `propose` must be callable or None")
-        belt = McpToolbelt(emit=getattr(run, "emit", None), propose=getattr(run, "propose", None))
+        belt = McpToolbelt(emit=getattr(run, "emit", None), propose=_listing(propose, run) if propose else None)
         run._mcp_toolbelt = belt
         closers = getattr(run, "closers", None)
         if isinstance(closers, list):

@@ -165,5 +165,6 @@ def test_the_model_tools_seam_serves_every_mcp_entry_of_a_run_from_one_toolbelt(
         mcp_tool_provider(asset(memory_entry(tmp_path / "b.jsonl", asset_id="kg.two")), run)
     (proposed,) = run_script(first, [[("create_entities", NEW)]])
     assert text_of(proposed) == f"proposed {proposer.proposed[0]}: waits for approval"
+    assert run.proposed == proposer.proposed, "the run lists what was proposed, for forge's gate batch"
     assert len(run.closers) == 1
     run.closers[0]()
