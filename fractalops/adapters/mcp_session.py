@@ -174,7 +174,10 @@ class McpSession:
     def _transport(self) -> Any:
         ep = self.endpoint
         if ep.transport == "stdio":
-            self._stderr = tempfile.TemporaryFile(prefix="fractalops-mcp-stderr-")
+            if self._stderr is None:
+                self._stderr = tempfile.TemporaryFile(prefix="fractalops-mcp-stderr-")
+            self._stderr.seek(0)
+            self._stderr.truncate()  # the tail quoted on failure is this process's
             params = StdioServerParameters(command=ep.argv[0], args=list(ep.argv[1:]), env=dict(ep.env))
             return stdio_client(params, errlog=self._stderr)
         if ep.transport == "streamable_http":

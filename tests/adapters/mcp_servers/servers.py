@@ -93,6 +93,8 @@ def http_sdk_server(notes_file: Path, **env: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
 
 
 class ScriptedToolModel(BaseChatModel):
