@@ -57,7 +57,7 @@ lint: install
 
 ## Every benchmark (files starting with `_` are their shared helpers, not benchmarks); all run, then the target
 ## fails if any of them failed functionally (a missed performance target is printed, never a failure).
-bench: install
+bench: install mcp-servers
 	@failed=""; for b in benchmarks/[!_]*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "functional failure in:$$failed"; exit 1; fi
 

@@ -19,6 +19,7 @@ when the run ends (a stdio server then exits).
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 import weakref
@@ -44,6 +45,7 @@ Emit = Callable[..., None]
 Propose = Callable[..., str]
 """`propose(kind=, target=, payload=, title=) -> proposal_id` (e.g. a `ToolCallProposer`)."""
 _CONNECT_GRACE_S = 10.0
+_EVENT_ARGUMENTS_BYTES = 2_000
 
 
 class McpToolbelt:
@@ -171,7 +173,7 @@ class McpToolbelt:
         redactor = session.endpoint.redactor
         said = f"failed: {error}" if error else f"answered in {ms} ms"
         self._emit("mcp_tool_call", redactor.redact(f"{spec.asset_id}: {spec.name} (read) {said}")[:500],
-                   asset_id=spec.asset_id, tool=spec.name, policy="read", arguments=redactor.redact_obj(arguments),
+                   asset_id=spec.asset_id, tool=spec.name, policy="read", arguments=_brief(redactor.redact_obj(arguments)),
                    duration_ms=ms, error=redactor.redact(error)[:300])
 
     # -- mutate: propose ----------------------------------------------------------------------------------------
@@ -197,6 +199,12 @@ class McpToolbelt:
             sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             session.close()
+
+
+def _brief(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as a live event carries them: whole up to `_EVENT_ARGUMENTS_BYTES` of JSON, else their size."""
+    size = len(json.dumps(arguments, default=str))
+    return arguments if size <= _EVENT_ARGUMENTS_BYTES else {"omitted": f"{size} bytes of JSON arguments"}
 
 
 def _check_schema(spec: McpToolSpec, arguments: dict[str, Any]) -> None:

@@ -13,7 +13,9 @@ An Armory entry::
       tool_prefix: tickets_                           # optional: the model then sees `tickets_lookup`
       timeout_s: 60                                   # connect and per-call limit (default 60 for this kind)
 
-A chat-model asset lists it in its own `tools: [tickets.mcp]`. Each tool is `read` or `mutate`: the Armory's `tools:`
+`command` is an argv list (`{python}` stands for the server's own interpreter); the process gets only the host
+variables named in `env_allow`, `env`, and `secrets` resolved at the boundary. A chat-model asset lists it in its own
+`tools: [tickets.mcp]`. Each tool is `read` or `mutate`: the Armory's `tools:`
 override, else the server's MCP annotation (`readOnlyHint: true` → read), else mutate. A read tool runs inside the
 agent loop; a mutate tool's call becomes a `tool_call` proposal that relay executes at most once after approval.
 

@@ -76,6 +76,9 @@ def test_memory_read_tools_run_in_the_loop_and_create_entities_becomes_a_proposa
     assert kinds == [("mcp_tool_call", "read_graph"), ("mcp_tool_call", "search_nodes"),
                      ("mcp_tool_proposed", "create_entities")]
     assert events[1]["arguments"] == {"query": "release-41"} and events[2]["proposal_id"] == pid
+    with McpToolbelt(emit=events) as reader:  # a call with large arguments is recorded by its size, not its bytes
+        run_script(reader.add(asset(memory_entry(memory_file))), [[("search_nodes", {"query": "x" * 3000})]])
+    assert events[-1]["arguments"] == {"omitted": "3013 bytes of JSON arguments"}
 
 
 def test_the_async_loop_gets_the_same_tools(memory_file, store):
