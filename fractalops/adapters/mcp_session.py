@@ -249,7 +249,7 @@ class McpSession:
         try:
             async with asyncio.timeout(self.endpoint.timeout_s + 1):  # beyond the SDK's own read timeout: a stuck send
                 return await call(session)
-        except (TimeoutError, McpError, Exception) as exc:
+        except Exception as exc:  # noqa: BLE001 - a timeout, a lost connection, or an answer that is not one
             if isinstance(exc, McpError) and exc.error.code not in (_TIMEOUT_CODE, mcp_types.CONNECTION_CLOSED):
                 raise  # the server answered with an error: the session is fine
             await self._teardown()

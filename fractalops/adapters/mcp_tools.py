@@ -123,7 +123,7 @@ class McpToolbelt:
     def _governed(self, session: McpSession, spec: McpToolSpec, tool: Any) -> StructuredTool:
         if spec.policy == "read":
             def run_sync(runtime: Annotated[Any, InjectedToolArg()] = None, **arguments: Any) -> Any:
-                return self._read(spec, session, tool, arguments, lambda coro: session.run(coro))
+                return self._read(spec, session, tool, arguments)
 
             async def run_async(runtime: Annotated[Any, InjectedToolArg()] = None, **arguments: Any) -> Any:
                 return await self._aread(spec, session, tool, arguments)
@@ -144,28 +144,33 @@ class McpToolbelt:
 
     # -- read: run now ----------------------------------------------------------------------------------------
 
-    def _read(self, spec: McpToolSpec, session: McpSession, tool: Any, arguments: dict[str, Any],
-              run: Callable[[Any], Any]) -> Any:
+    def _read(self, spec: McpToolSpec, session: McpSession, tool: Any, arguments: dict[str, Any]) -> Any:
         started = time.monotonic()
         try:
-            content, artifact = run(tool.coroutine(**arguments))
+            result = session.run(tool.coroutine(**arguments))
         except (ToolException, McpServerError) as exc:
-            self._record_read(spec, session, arguments, started, error=str(exc))
-            raise ToolException(session.endpoint.redactor.redact(str(exc))) from None
-        self._record_read(spec, session, arguments, started)
-        redactor = session.endpoint.redactor
-        return redactor.redact_obj(content), redactor.redact_obj(artifact)
+            raise self._read_failed(spec, session, arguments, started, exc) from None
+        return self._read_done(spec, session, arguments, started, result)
 
     async def _aread(self, spec: McpToolSpec, session: McpSession, tool: Any, arguments: dict[str, Any]) -> Any:
         started = time.monotonic()
         try:
-            content, artifact = await session.arun(tool.coroutine(**arguments))
+            result = await session.arun(tool.coroutine(**arguments))
         except (ToolException, McpServerError) as exc:
-            self._record_read(spec, session, arguments, started, error=str(exc))
-            raise ToolException(session.endpoint.redactor.redact(str(exc))) from None
+            raise self._read_failed(spec, session, arguments, started, exc) from None
+        return self._read_done(spec, session, arguments, started, result)
+
+    def _read_done(self, spec: McpToolSpec, session: McpSession, arguments: dict[str, Any], started: float,
+                   result: tuple[Any, Any]) -> tuple[Any, Any]:
         self._record_read(spec, session, arguments, started)
-        redactor = session.endpoint.redactor
-        return redactor.redact_obj(content), redactor.redact_obj(artifact)
+        content, artifact = result
+        return session.endpoint.redactor.redact_obj(content), session.endpoint.redactor.redact_obj(artifact)
+
+    def _read_failed(self, spec: McpToolSpec, session: McpSession, arguments: dict[str, Any], started: float,
+                     exc: Exception) -> ToolException:
+        """The error the model reads (an `isError` answer, a crash, a timeout), recorded like any call."""
+        self._record_read(spec, session, arguments, started, error=str(exc))
+        return ToolException(session.endpoint.redactor.redact(str(exc)))
 
     def _record_read(self, spec: McpToolSpec, session: McpSession, arguments: dict[str, Any], started: float,
                      error: str = "") -> None:
