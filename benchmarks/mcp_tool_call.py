@@ -6,10 +6,11 @@ knowledge graph. Each call is what an agent loop's tool node does: invoke the to
 - candidate: the `McpToolbelt` tool (`search_nodes`, policy read), invoked synchronously as forge's loop does: the hop
   to the MCP loop thread, the live event, the redaction;
 - baseline: the adapters' own tool from `load_mcp_tools(session)` on a held `ClientSession`, awaited on its loop.
-Both sides alternate in rounds; prints the median per-call latency, the ratio (target <= 1.2x), and a JSON line.
+Both sides alternate in short rounds (so a busy machine slows both alike); prints the median per-call latency, the
+ratio (target <= 1.2x), and a JSON line.
 A side that answers differently, or a missing server, is a functional failure (exit 1).
 
-    .venv/bin/python benchmarks/mcp_tool_call.py [--calls 200] [--rounds 5]
+    .venv/bin/python benchmarks/mcp_tool_call.py [--calls 20] [--rounds 50]
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ async def _baseline(memory: Path, calls: int, rounds: int, results: list[float],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=20,
+                        help="calls per side per round (few: both sides sample the machine at the same moments)")
+    parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
     if not SERVER_JS.is_file():
         print(f"the memory server is not installed at {SERVER_JS}; run scripts/install-mcp-servers.sh", file=sys.stderr)
