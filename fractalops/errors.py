@@ -31,6 +31,7 @@ __all__ = [
     "UnsafePathError",
     "McpServerError",
     "McpCallRefusedError",
+    "ModelRunError",
 ]
 
 
@@ -199,3 +200,13 @@ class McpServerError(AdapterError):
 class McpCallRefusedError(McpServerError):
     """An approved tool call that was not sent: the server no longer offers the tool, or its input schema refuses the
     (edited) arguments. The call can never run as approved; nothing reached the server."""
+
+
+class ModelRunError(AdapterError):
+    """A model-backed run stopped before it finished: its budget (`max_steps`, `max_output_tokens`) ran out, it hit
+    `timeout_s`, or the model or its endpoint failed. `.reason` is `budget`, `timeout` or `model_error`; the message
+    is already redacted and says what to change. Nothing the run did is applied."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(message)

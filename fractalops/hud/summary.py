@@ -34,6 +34,12 @@ class ThreadSummary(TypedDict, total=False):
     """How the current run ended, as one sentence (empty while it runs); the HUD's launch action states it."""
     bindings_note: str
     """Set when a run named other bindings than the thread keeps (operator diagnostics)."""
+    route_note: str
+    """Why the run is on the read-only route (the HUD's launch action says it while the run observes)."""
+    plan_note: str
+    """How atlas's chat model planned the run, or why its plan was not used (operator diagnostics)."""
+    model_usage: dict[str, float]
+    """What forge's chat model spent in the run: `steps`, `output_tokens`, `elapsed_s` (numbers only)."""
 
 
 def new_summary(intent: str) -> ThreadSummary:
@@ -58,6 +64,8 @@ def new_summary(intent: str) -> ThreadSummary:
         events_seen=0,
         outcome="",
         bindings_note="",
+        route_note="",
+        plan_note="",
     )
 
 
