@@ -19,7 +19,13 @@ from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
 from fractalops.adapters.workspace import isolated_workspace
 from fractalops.adapters.write_changes import check_change_path
-from fractalops.errors import AccessBlockedError, AdapterTimeoutError, ModelRunError, UnsafePathError
+from fractalops.errors import (
+    AccessBlockedError,
+    AdapterTimeoutError,
+    McpServerError,
+    ModelRunError,
+    UnsafePathError,
+)
 from fractalops.git_runner import git
 from fractalops.hud import AgentHUD
 from fractalops.planes.proposals.patch_files import check_patch, check_target_paths
@@ -97,8 +103,12 @@ def _build_with_model(ctx: AgentContext, hud: AgentHUD, asset: Any) -> _Built:
     tool_run = ToolRun(thread_id=ctx.thread_id, agent="forge", model_asset=asset, emit=ctx.emit,
                        propose=_proposer(ctx, len(ctx.proposal_ids)))
     task = AdapterTask(intent=hud.intent, thread_id=ctx.thread_id, agent="forge", prompt=ctx.task or hud.intent)
-    run = run_deep_agent(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(),
-                         tools=lambda: model_tools(asset, armory.asset, tool_run), on_event=_relay(ctx))
+    try:
+        run = run_deep_agent(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(),
+                             tools=lambda: model_tools(asset, armory.asset, tool_run), on_event=_relay(ctx))
+    finally:
+        for close in tool_run.closers:  # the run's MCP sessions end with it
+            close()
     if run.final_message:
         ctx.emit("adapter_final", run.final_message[:500])
     return _Built(run.diff, run.base_commit, run.changed_files, run.final_message, usage=run.usage,
@@ -159,7 +169,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         return _refused(ctx, exc)
     except ModelRunError as exc:
         return _stopped(exc)
-    except AdapterTimeoutError as exc:
+    except (AdapterTimeoutError, McpServerError) as exc:  # a hung CLI, or an MCP server the model could not reach
         return AgentResult(signal=f"build failed: {exc}",
                            summary={"last_feedback": str(exc)[:200],
                                     "outcome": f"the build failed ({str(exc)[:120]}); nothing was applied, "

@@ -36,6 +36,8 @@ def armory_document(armory: Armory) -> dict[str, Any]:
         "tools": a.tools if isinstance(a.tools, list) else dict(a.tools),
         **({"transport": a.transport, "url": a.url, "approval_class": {k: str(v) for k, v in a.approval_class.items()},
             "tool_prefix": a.tool_prefix} if a.kind == "mcp_server" else {}),
+        **({"model": a.model, "base_url": a.base_url, "max_steps": a.max_steps,
+            "max_output_tokens": a.max_output_tokens} if a.kind == "chat_model" else {}),
     } for a in armory.assets]
     return {"ok": True, "path": str(armory.source), "assets": assets, "bindings": bindings,
             "adapter_kinds": list(adapter_kinds())}
