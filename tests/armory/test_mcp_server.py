@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
 
 from fractalops.armory import load_armory
-from fractalops.armory.mcp_server import check_tool_references, declared_class
+from fractalops.armory.mcp_server import declared_class
 from fractalops.errors import ConfigError
 
 from .conftest import asset
@@ -78,19 +75,21 @@ def test_an_mcp_server_is_never_an_agents_binding(write_armory) -> None:
         armory.bindings_for({"forge": "tickets.mcp"})
 
 
-def test_a_models_tool_list_must_name_mcp_servers(tmp_path: Path) -> None:
-    server = SimpleNamespace(asset_id="tickets.mcp", kind="mcp_server", tools={}, approval_class={}, tool_prefix="")
-    codex = SimpleNamespace(asset_id="codex.default", kind="codex", tools={}, approval_class={}, tool_prefix="")
+def test_a_models_tool_list_must_name_mcp_servers(write_armory) -> None:
+    def model(*tools: str) -> dict:
+        return {"asset_id": "model.default", "role": "model", "kind": "chat_model", "model": "openai:gpt-4.1-mini",
+                "secrets": {"api_key": "openbao://kv/m#api_key"}, "tools": list(tools)}
 
-    def model(*tools: str) -> SimpleNamespace:
-        return SimpleNamespace(asset_id="model.default", kind="chat_model", tools=list(tools))
-
-    check_tool_references(tmp_path, [server, codex, model("tickets.mcp")])
+    armory = load_armory(write_armory({"assets": [STDIO, model("tickets.mcp")]}))
+    assert armory.asset("model.default").tools == ["tickets.mcp"]
     with pytest.raises(ConfigError, match=r"'model.default' lists tools from 'nope', which is not declared; "
                                           r"mcp_server assets: tickets.mcp"):
-        check_tool_references(tmp_path, [server, model("tickets.mcp", "nope")])
+        load_armory(write_armory({"assets": [STDIO, model("tickets.mcp", "nope")]}, name="unknown.yaml"))
     with pytest.raises(ConfigError, match=r"'codex.default', which is a codex asset, not an mcp_server"):
-        check_tool_references(tmp_path, [server, codex, model("codex.default")])
+        load_armory(write_armory({"assets": [STDIO, asset("codex.default", "codex"), model("codex.default")]},
+                                 name="codex.yaml"))
+    with pytest.raises(ConfigError, match="tools: a list of mcp_server asset ids"):
+        load_armory(write_armory({"assets": [{**model(), "tools": {"lookup": "read"}}]}, name="map.yaml"))
 
 
 def test_the_declared_class_of_a_tool_call(write_armory) -> None:

@@ -27,6 +27,8 @@ def mcp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         sdk_entry(root / "notes.txt", tool_prefix="sdk_"),
         sdk_entry(root / "notes.txt", asset_id="typo.mcp", tool_prefix="typo_", tools={"nte": "read"}),
         {**sdk_entry(root / "notes.txt", asset_id="broken.mcp", tool_prefix="b_"), "command": ["/nonexistent/mcp"]},
+        {"asset_id": "model.default", "role": "model", "kind": "chat_model", "model": "openai:gpt-4.1-mini",
+         "secrets": {"api_key": "openbao://kv/fractalops/openai#api_key"}, "tools": ["memory.mcp", "sdk.mcp"]},
     ], "bindings": {"forge": "workspace.default"}}, sort_keys=False))
     srv = start_server(root / "data", FRACTALOPS_ARMORY=str(armory))
     yield srv
@@ -38,9 +40,13 @@ def test_list_shows_mcp_servers_with_their_transport(mcp_server: Server, cli) ->
     memory = rows["memory.mcp"]
     assert (memory["kind"], memory["role"], memory["transport"]) == ("mcp_server", "", "stdio")
     assert memory["approval_class"] == {"delete_entities": "elevated"} and rows["sdk.mcp"]["tool_prefix"] == "sdk_"
+    assert (rows["model.default"]["model"], rows["model.default"]["tools"]) == ("openai:gpt-4.1-mini",
+                                                                              ["memory.mcp", "sdk.mcp"])
     human = cli("armory", "list")
     line = next(row for row in human.stdout.splitlines() if row.startswith("typo.mcp"))
     assert "mcp_server" in line and "stdio: " in line and "names prefixed typo_; overrides nte=read" in line
+    line = next(row for row in human.stdout.splitlines() if row.startswith("model.default"))
+    assert line.endswith("openai:gpt-4.1-mini; tools from memory.mcp, sdk.mcp")
 
 
 def test_tools_lists_each_tool_with_its_policy_and_where_it_came_from(mcp_server: Server, cli) -> None:
