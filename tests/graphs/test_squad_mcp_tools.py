@@ -18,6 +18,7 @@ from langgraph.types import Command
 from fractalops.armory.assets import DEFAULT_ARMORY_PATH
 from fractalops.armory.secrets import open_secret_backend
 from fractalops.graphs.squad import build_squad
+from fractalops.hud import compile_hud
 from fractalops.planes.proposals import ProposalStatus
 from fractalops.runtime.resources import squad_resources
 from tests.adapters.mcp_servers.servers import memory_entry
@@ -55,9 +56,11 @@ def model_server(tmp_path, monkeypatch, data_dir, memory_file) -> Iterator[Scrip
 
 def _armory(path: Path, server: ScriptedModelServer, memory: dict) -> None:
     default = yaml.safe_load(DEFAULT_ARMORY_PATH.read_text())
-    model = model_asset("openai", server, tools=["memory.mcp"]).model_dump(mode="json", exclude_defaults=True)
-    path.write_text(yaml.safe_dump({"version": 1, "assets": [*default["assets"], model, memory],
-                                    "bindings": {"forge": "workspace.default"}}))
+    models = [model_asset("openai", server, tools=["memory.mcp"]),
+              model_asset("openai", server, asset_id="model.small", tools=["memory.mcp"], max_steps=2)]
+    path.write_text(yaml.safe_dump({"version": 1, "assets": [
+        *default["assets"], *(m.model_dump(mode="json", exclude_defaults=True) for m in models), memory],
+        "bindings": {"forge": "workspace.default"}}))
 
 
 @pytest.fixture
@@ -111,3 +114,33 @@ def test_an_mcp_server_forge_cannot_reach_ends_the_build_and_says_which(model_se
     assert outcome.startswith("the build failed (MCP server 'memory.mcp' could not be connected")
     assert outcome.endswith("nothing was applied, launch again on this thread to retry")
     assert squad_resources().proposals.list(thread_id=thread) == [] and not (repo / "src/health.py").exists()
+
+
+def test_a_run_that_stops_withdraws_the_calls_it_proposed_and_a_relaunch_proposes_afresh(model_server, squad, repo,
+                                                                                       memory_file):
+    seeded = memory_file.read_bytes()
+    model_server.script.turns = [Turn(calls=(Call("create_entities", NEW),)), Turn(calls=(Call("ls", {"path": "/"}),)),
+                                 Turn(calls=(Call("write_file", {"file_path": "/src/health.py", "content": HEALTH}),))]
+    thread = str(uuid.uuid4())
+    result = squad.invoke({"intent": "add a /health endpoint", "workspace": str(repo)},
+                          _config(thread, bindings={"forge": "model.small"}))  # 2 model calls: no third for the file
+    assert "__interrupt__" not in result, "no gate: the run stopped before its patch"
+    store = squad_resources().proposals
+    (withdrawn,) = store.list(thread_id=thread)
+    assert (withdrawn.kind, withdrawn.status) == ("tool_call", ProposalStatus.REJECTED)
+    assert withdrawn.feedback == ("withdrawn: forge's run ended before the gate (the build stopped: its budget ran "
+                                  "out); it was never sent")
+    values = squad.get_state(_config(thread)).values
+    action = compile_hud(values["summary"], resumed=bool(values.get("resumed"))).hud.launch_action
+    assert action.startswith("done: the build stopped: its budget ran out")
+    assert f"; 1 proposed tool call(s) withdrawn unsent ({withdrawn.id}); nothing was applied" in (
+        values["summary"]["outcome"])
+    events = [(e["kind"], e["data"].get("proposal_id")) for e in squad_resources().outbox.events(thread_id=thread)]
+    assert ("proposal_withdrawn", withdrawn.id) in events
+    assert memory_file.read_bytes() == seeded
+
+    result = squad.invoke({"intent": "add a /health endpoint"}, _config(thread, bindings={"forge": "model.test"}))
+    actions = {a["name"]: a["args"] for a in result["__interrupt__"][0].value["action_requests"]}
+    assert set(actions) == {"tool_call", "workspace_patch"}
+    assert actions["tool_call"]["proposal_id"] != withdrawn.id and actions["tool_call"]["arguments"] == NEW
+    assert store.get(withdrawn.id).status == ProposalStatus.REJECTED and memory_file.read_bytes() == seeded

@@ -33,7 +33,7 @@ from fractalops.planes.proposals.model import (
     content_hash,
 )
 
-__all__ = ["ProposalStore", "SCHEMA_VERSION", "utcnow"]
+__all__ = ["ProposalStore", "SCHEMA_VERSION", "WITHDRAWN", "utcnow"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS proposals (
@@ -55,6 +55,8 @@ SCHEMA_VERSION = 3
 3: `tool_call` proposals, status `outcome_unknown`, `started_at` (absent from a record until set)."""
 _V1_FORGE_ID = re.compile(r"^prop_[0-9a-f]{12}_r(\d+)_(\d+)$")
 _RANK = {c: i for i, c in enumerate(ApprovalClass)}
+WITHDRAWN = "withdrawn"
+"""How the feedback of a withdrawn proposal starts (`rejected` before anyone reviewed it; see `withdraw`)."""
 
 
 def utcnow() -> str:
@@ -274,6 +276,25 @@ class ProposalStore:
                                         "approved_by": []})
 
         return self.update(proposal_id, change, to=ProposalStatus.IN_REVIEW)
+
+    def withdraw(self, proposal_id: str, reason: str) -> Proposal:
+        """End a proposal no one has reviewed yet (`proposed`), because the run that made it ended before the gate:
+        `rejected`, with `withdrawn: <reason>` as its feedback. A proposal already past `proposed` is returned as is
+        (a human or relay owns it now)."""
+
+        with self._tx() as db:  # read and write in one transaction: a reviewer's decision cannot slip in between
+            row = db.execute("SELECT record FROM proposals WHERE id = ?", (proposal_id,)).fetchone()
+            if row is None:
+                raise ProposalError(f"unknown proposal {proposal_id!r} in {self.path}")
+            current = Proposal.model_validate_json(row[0])
+            if current.status != ProposalStatus.PROPOSED:
+                return current
+            now = utcnow()
+            updated = current.model_copy(update={"status": ProposalStatus.REJECTED, "updated_at": now,
+                                                 "feedback": f"{WITHDRAWN}: {reason}"[:500]})
+            db.execute("UPDATE proposals SET status = ?, record = ?, updated_at = ? WHERE id = ?",
+                       (updated.status, updated.model_dump_json(), now, proposal_id))
+        return updated
 
     def mark_started(self, proposal_id: str) -> Proposal:
         """Record, durably (the commit is synced before this returns), that relay is about to execute this published

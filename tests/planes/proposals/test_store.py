@@ -80,3 +80,21 @@ def test_the_key_is_unique_per_thread_in_the_schema_itself(tmp_path):
                  idempotency_key="1:1")
     with sqlite3.connect(path) as db, pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         db.execute("INSERT INTO proposals VALUES ('prop_x', 't', '/r', 'proposed', '{}', 'now', 'now', '1:1')")
+
+
+def test_withdraw_ends_only_a_proposal_no_one_has_reviewed(tmp_path):
+    store = ProposalStore(tmp_path / "proposals.sqlite")
+
+    def made(n: int) -> Proposal:
+        return store.create(thread_id="t1", author_agent="forge", requester="alice", kind="tool_call",
+                            target="mcp://memory.mcp", payload={"asset_id": "memory.mcp", "tool": "t", "arguments": {"n": n}})
+
+    fresh, reviewed = made(1), made(2)
+    store.transition(reviewed.id, ProposalStatus.IN_REVIEW)
+    withdrawn = store.withdraw(fresh.id, "the run stopped")
+    assert (withdrawn.status, withdrawn.feedback) == (ProposalStatus.REJECTED, "withdrawn: the run stopped")
+    assert store.get(fresh.id) == withdrawn
+    assert store.withdraw(reviewed.id, "the run stopped").status == ProposalStatus.IN_REVIEW, "a reviewer owns it now"
+    assert store.get(reviewed.id).feedback == ""
+    with pytest.raises(ProposalError, match="unknown proposal"):
+        store.withdraw("prop_missing", "x")
