@@ -33,15 +33,17 @@ def _offline(path: Path) -> dict[str, Any]:
 
 
 def _details(asset: dict[str, Any]) -> str:
-    """What a model or MCP asset reaches: the model id and its tool sources, or the MCP transport and endpoint."""
+    """What a model or MCP asset reaches: the model id, its endpoint and tool sources, or the MCP transport and
+    endpoint."""
     if asset["kind"] == "mcp_server":
         where = asset.get("url") or " ".join(asset["command"])
         prefix = f"; names prefixed {asset['tool_prefix']}" if asset.get("tool_prefix") else ""
         overrides = f"; overrides {', '.join(f'{k}={v}' for k, v in asset['tools'].items())}" if asset.get("tools") else ""
         return f"{asset.get('transport')}: {where}{prefix}{overrides}"
     if asset["kind"] == "chat_model":
+        at = f" at {asset['base_url']}" if asset.get("base_url") else ""
         tools = f"; tools from {', '.join(asset['tools'])}" if asset.get("tools") else ""
-        return f"{asset.get('model', '')}{tools}"
+        return f"{asset.get('model', '')}{at}{tools}"
     return ""
 
 

@@ -28,6 +28,7 @@ def mcp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         sdk_entry(root / "notes.txt", asset_id="typo.mcp", tool_prefix="typo_", tools={"nte": "read"}),
         {**sdk_entry(root / "notes.txt", asset_id="broken.mcp", tool_prefix="b_"), "command": ["/nonexistent/mcp"]},
         {"asset_id": "model.default", "role": "model", "kind": "chat_model", "model": "openai:gpt-4.1-mini",
+         "base_url": "http://127.0.0.1:9/v1", "max_steps": 12,
          "secrets": {"api_key": "openbao://kv/fractalops/openai#api_key"}, "tools": ["memory.mcp", "sdk.mcp"]},
     ], "bindings": {"forge": "workspace.default"}}, sort_keys=False))
     srv = start_server(root / "data", FRACTALOPS_ARMORY=str(armory))
@@ -40,13 +41,16 @@ def test_list_shows_mcp_servers_with_their_transport(mcp_server: Server, cli) ->
     memory = rows["memory.mcp"]
     assert (memory["kind"], memory["role"], memory["transport"]) == ("mcp_server", "", "stdio")
     assert memory["approval_class"] == {"delete_entities": "elevated"} and rows["sdk.mcp"]["tool_prefix"] == "sdk_"
-    assert (rows["model.default"]["model"], rows["model.default"]["tools"]) == ("openai:gpt-4.1-mini",
-                                                                              ["memory.mcp", "sdk.mcp"])
+    model = rows["model.default"]
+    assert (model["kind"], model["model"], model["base_url"], model["tools"]) == (
+        "chat_model", "openai:gpt-4.1-mini", "http://127.0.0.1:9/v1", ["memory.mcp", "sdk.mcp"])
+    assert (model["max_steps"], model["max_output_tokens"], model["secrets"]) == (
+        12, 200_000, {"api_key": "openbao://kv/fractalops/openai#api_key"})
     human = cli("armory", "list")
     line = next(row for row in human.stdout.splitlines() if row.startswith("typo.mcp"))
     assert "mcp_server" in line and "stdio: " in line and "names prefixed typo_; overrides nte=read" in line
     line = next(row for row in human.stdout.splitlines() if row.startswith("model.default"))
-    assert line.endswith("openai:gpt-4.1-mini; tools from memory.mcp, sdk.mcp")
+    assert line.endswith("openai:gpt-4.1-mini at http://127.0.0.1:9/v1; tools from memory.mcp, sdk.mcp")
 
 
 def test_tools_lists_each_tool_with_its_policy_and_where_it_came_from(mcp_server: Server, cli) -> None:
