@@ -326,7 +326,11 @@ def test_a_chat_message_typed_in_the_ui_shows_forge_before_the_approval_card(ui_
     said.wait_for()
     card = page.get_by_text("workspace_patch", exact=True).first
     card.wait_for()
-    assert said.bounding_box()["y"] < card.bounding_box()["y"], "forge's message shows above the approval card"
+    # Document order, not two bounding boxes read at different moments: the thread view auto-scrolls while the
+    # run's last events arrive, so positions taken one call apart need not share a scroll offset.
+    above = said.evaluate("(el, card) => Boolean(el.compareDocumentPosition(card) & Node.DOCUMENT_POSITION_FOLLOWING)",
+                          card.element_handle())
+    assert above, "forge's message shows above the approval card"
     action = request_of(client, thread)["action_requests"][0]
     assert action["args"]["files"] == ["src/health.py"] and not (repo / "src/health.py").exists()
 
