@@ -27,8 +27,6 @@ def test_access_table_is_the_one_the_server_enforces() -> None:
 def test_the_mcp_example_is_an_armory_that_loads(tmp_path: Path) -> None:
     import textwrap
 
-    import yaml
-
     from fractalops.armory import load_armory
 
     block = README.split("<!-- mcp-example -->\n", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]

@@ -24,6 +24,7 @@ from fractalops.adapters.write_changes import check_change_path
 from fractalops.errors import (
     AccessBlockedError,
     AdapterTimeoutError,
+    ConfigError,
     McpServerError,
     ModelRunError,
     UnsafePathError,
@@ -203,6 +204,13 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
                            summary={"last_feedback": str(exc)[:200],
                                     "outcome": f"the build failed ({str(exc)[:120]}){withdrawn}; nothing was applied, "
                                                "launch again on this thread to retry"},
+                           state={"phase": Phase.LINEAGE})
+    except ConfigError as exc:  # e.g. two MCP servers offering one tool name: named before the model is called
+        withdrawn = _withdraw(ctx, made, f"the build could not start: {str(exc)[:160]}")
+        return AgentResult(signal=f"build could not start: {exc}",
+                           summary={"last_feedback": str(exc)[:200],
+                                    "outcome": f"the build could not start ({str(exc)[:140]}){withdrawn}; nothing was "
+                                               "applied; fix the Armory, then launch again on this thread"},
                            state={"phase": Phase.LINEAGE})
     except AccessBlockedError as exc:
         _withdraw(ctx, made, f"blocked: {str(exc)[:160]}")  # the resumed run builds (and proposes) afresh

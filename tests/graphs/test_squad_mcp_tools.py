@@ -144,3 +144,27 @@ def test_a_run_that_stops_withdraws_the_calls_it_proposed_and_a_relaunch_propose
     assert set(actions) == {"tool_call", "workspace_patch"}
     assert actions["tool_call"]["proposal_id"] != withdrawn.id and actions["tool_call"]["arguments"] == NEW
     assert store.get(withdrawn.id).status == ProposalStatus.REJECTED and memory_file.read_bytes() == seeded
+
+
+def test_two_servers_offering_one_tool_name_end_the_build_naming_both(model_server, squad, repo, memory_file, tmp_path):
+    twin = memory_entry(tmp_path / "twin.jsonl", asset_id="twin.mcp")
+    default = yaml.safe_load(DEFAULT_ARMORY_PATH.read_text())
+    model = model_asset("openai", model_server, tools=["memory.mcp", "twin.mcp"])
+    model_server.armory.write_text(yaml.safe_dump({"version": 1, "bindings": {"forge": "workspace.default"}, "assets": [
+        *default["assets"], model.model_dump(mode="json", exclude_defaults=True), memory_entry(memory_file), twin]}))
+    thread = str(uuid.uuid4())
+    result = squad.invoke({"intent": "add a /health endpoint", "workspace": str(repo)},
+                          _config(thread, bindings={"forge": "model.test"}))
+    assert "__interrupt__" not in result and model_server.model_requests() == [], "the model is never called"
+    outcome = result["summary"]["outcome"]
+    assert outcome.startswith("the build could not start (assets 'memory.mcp' and 'twin.mcp' both offer a tool named")
+    assert "set `tool_prefix` on one of them" in squad.get_state(_config(thread)).values["summary"]["last_feedback"]
+    assert outcome.endswith("nothing was applied; fix the Armory, then launch again on this thread")
+
+    twin["tool_prefix"] = "twin_"  # with a prefix both servers serve the run
+    model_server.armory.write_text(yaml.safe_dump({"version": 1, "bindings": {"forge": "workspace.default"}, "assets": [
+        *default["assets"], model.model_dump(mode="json", exclude_defaults=True), memory_entry(memory_file), twin]}))
+    result = squad.invoke({"intent": "add a /health endpoint"}, _config(thread, bindings={"forge": "model.test"}))
+    offered = {t["function"]["name"] for t in model_server.model_requests()[0].body["tools"]}
+    assert {"read_graph", "twin_read_graph", "create_entities", "twin_create_entities"} <= offered
+    assert {a["name"] for a in result["__interrupt__"][0].value["action_requests"]} == {"tool_call", "workspace_patch"}
