@@ -176,22 +176,21 @@ class TelemetryIntake:
             with self.store.batch() as tx:
                 seen = tx.seen(str(source), project, [i.key for i in items])
                 taken: set[str] = set()
-                events = EventColumns()
-                rows: list[dict[str, Any]] = []
+                classified: list[tuple[Candidate, Verdict]] = []
+                refused: list[tuple[Candidate, Verdict]] = []
                 for item in items:
                     if item.key in seen or item.key in taken:
                         out.duplicates += 1
                         continue
                     taken.add(item.key)
                     verdict = self.classifier.classify(source, project, item, mappings)
-                    if verdict.iri is not None:
-                        refused = self._append(events, source, project, item, verdict)
-                        if refused is None:
-                            continue
-                        verdict = refused
-                    rows.append(self._quarantine_row(source, project, item, verdict, received_at))
-                    if len(out.reasons) < _REASONS_KEPT:
-                        out.reasons.append(verdict.reason)
+                    (classified if verdict.iri is not None else refused).append((item, verdict))
+                events = EventColumns()
+                for index, why in events.extend(project, str(source), [(i.fields, v.iri or "") for i, v in classified]):
+                    refused.append((classified[index][0], Verdict(None, MALFORMED,
+                                                                  f"not a valid warehouse event: {why}")))
+                rows = [self._quarantine_row(source, project, item, verdict, received_at) for item, verdict in refused]
+                out.reasons = [verdict.reason for _, verdict in refused[:_REASONS_KEPT]]
                 out.stored, out.quarantined = len(events), len(rows)
                 out.received = out.stored + out.quarantined
                 tx.mark_seen(str(source), project, taken)

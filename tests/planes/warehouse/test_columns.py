@@ -83,3 +83,33 @@ def test_columns_insert_like_events(tmp_path) -> None:
     assert [(r["event_id"], r["ontology_id"], r["attrs"]) for r in rows] == [
         (event_id, "https://fractalops.dev/ontology#PageView", '{"a":[1,null],"b":1}') for event_id in ("e1", "e2")]
     assert rows[0]["ts"] == rows[1]["ts"]
+
+
+_FIELDS = ("event_id", "ts", "trace_id", "session_id", "thread_id", "attrs")
+
+
+@given(rows=st.lists(st.fixed_dictionaries({
+    "event_id": st.sampled_from(["e1", "e2", " e3", "e4 ", "", "e1"]), "trace_id": st.sampled_from(["", "t", " t"]),
+    "session_id": st.sampled_from(["", "s", "s\n", "\x1f", 7]), "thread_id": st.sampled_from(["", "th", None]),
+    "ts": st.sampled_from([datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1), datetime(2300, 1, 1, tzinfo=UTC),
+                           datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=-3))), "2026-01-01"]),
+    "ontology_id": st.sampled_from(["fo:PageView", " fo:PageView", "local:Thing", "skos:Concept"]),
+    "attrs": st.sampled_from([{"b": 1, "a": 2}, None, '{"x": 1}', "[1]", {"x": object()}, {"k": 2**70}])}),
+    max_size=8), project=st.sampled_from(["shop", " shop", ""]), source=st.sampled_from(["posthog", "otel "]))
+def test_extend_adds_and_refuses_exactly_as_append_row_by_row(rows, project, source) -> None:
+    one_by_one, refused_one_by_one = EventColumns(), []
+    for index, row in enumerate(rows):
+        try:
+            one_by_one.append(**{k: row[k] for k in _FIELDS}, ontology_id=row["ontology_id"], project=project,
+                              source=source)
+        except ValueError as exc:
+            refused_one_by_one.append((index, str(exc)))
+    bulk = EventColumns()
+    refused = bulk.extend(project, source, [({k: row[k] for k in _FIELDS}, row["ontology_id"]) for row in rows])
+    assert (bulk.data, refused) == (one_by_one.data, refused_one_by_one)
+
+
+def test_extend_refuses_every_row_of_a_bad_project_and_adds_none() -> None:
+    batch = EventColumns()
+    refused = batch.extend(" ", "posthog", [({k: GOOD[k] for k in _FIELDS}, "fo:PageView")] * 2)
+    assert [i for i, _ in refused] == [0, 1] and all("project" in why for _, why in refused) and len(batch) == 0
