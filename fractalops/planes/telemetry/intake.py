@@ -25,6 +25,7 @@ from fractalops.errors import EvidenceError, TelemetryBodyError
 from fractalops.planes.evidence import ArtifactStore
 from fractalops.planes.semantics import SemanticGraph
 from fractalops.planes.telemetry import otlp
+from fractalops.planes.telemetry._gc import collections_deferred
 from fractalops.planes.telemetry.body import decompressed, max_body_bytes
 from fractalops.planes.telemetry.classify import MALFORMED, Classifier, Verdict
 from fractalops.planes.telemetry.model import Candidate, Counts, IntakeOutcome, Source
@@ -94,6 +95,10 @@ class TelemetryIntake:
     def posthog(self, body: bytes, *, encoding: str = "") -> IntakeOutcome:
         """A PostHog capture body (any of `/batch/`, `/capture/`, `/e/`, `/i/v0/e/`): its project key picks the
         project. `TelemetryBodyError` (counted as refused) for an undecodable body or a wrong or missing key."""
+        with collections_deferred():  # the body's objects are freed when _posthog returns, before collection resumes
+            return self._posthog(body, encoding)
+
+    def _posthog(self, body: bytes, encoding: str) -> IntakeOutcome:
         data = self._decoded(Source.POSTHOG, "", body, encoding)
         try:
             parsed = parse_posthog_body(data)
@@ -112,6 +117,11 @@ class TelemetryIntake:
     def otlp(self, source: Source, project: str, body: bytes, *, encoding: str = "",
              content_type: str = "") -> tuple[IntakeOutcome, str]:
         """An OTLP/HTTP traces or logs body of `project`; returns the outcome and the media type to answer in."""
+        with collections_deferred():  # as in `posthog`
+            return self._otlp(source, project, body, encoding, content_type)
+
+    def _otlp(self, source: Source, project: str, body: bytes, encoding: str,
+              content_type: str) -> tuple[IntakeOutcome, str]:
         try:
             media = otlp.media_type_of(content_type)
         except TelemetryBodyError as exc:

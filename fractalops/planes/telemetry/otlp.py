@@ -19,6 +19,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -213,27 +214,31 @@ def _span_raw(group: _Group, span: Span) -> bytes:
 
 def _span_candidate(span: Span, resource: dict[str, Any], scope: dict[str, Any], raw: Callable[[], bytes],
                     media: str, problem: str = "") -> Candidate:
-    trace, sid = span.trace_id, span.span_id
-    problem = (problem or _id_problem(trace, 16, "trace_id", False) or _id_problem(sid, 8, "span_id", False)
-               or _id_problem(span.parent_span_id, 8, "parent_span_id", True))
+    trace, sid, parent = span.trace_id, span.span_id, span.parent_span_id
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
-    if not problem:
-        if not start:
-            problem = "start_time_unix_nano is missing"
-        elif end and end < start:
-            problem = f"the span ends ({end}) before it starts ({start})"
-        elif max(start, end) > _MAX_NS:
-            problem = "its times are after 2299-12-31"
-    key = f"{trace.hex()}:{sid.hex()}" if not problem else _content_key(raw())
+    # The usual span (ids of the right sizes, not zero; times in order and in range) in one test; anything else
+    # gets its reason from the checks below.
+    if (problem or len(trace) != 16 or trace == _ZEROS[16] or len(sid) != 8 or sid == _ZEROS[8]
+            or (parent and (len(parent) != 8 or parent == _ZEROS[8])) or not start or (end and end < start)
+            or start > _MAX_NS or end > _MAX_NS):
+        problem = (problem or _id_problem(trace, 16, "trace_id", False) or _id_problem(sid, 8, "span_id", False)
+                   or _id_problem(parent, 8, "parent_span_id", True))
+        if not problem:
+            if not start:
+                problem = "start_time_unix_nano is missing"
+            elif end and end < start:
+                problem = f"the span ends ({end}) before it starts ({start})"
+            elif max(start, end) > _MAX_NS:
+                problem = "its times are after 2299-12-31"
     kind = _KINDS.get(span.kind, "unspecified")
     if problem:
-        return Candidate(key=key, name=span.name, raw=raw, media_type=media, problem=problem, kind=kind)
+        return Candidate(key=_content_key(raw()), name=span.name, raw=raw, media_type=media, problem=problem, kind=kind)
     attrs = _attrs(span.attributes)
-    convention = _convention(attrs)
+    name, status, trace_hex, sid_hex = span.name, span.status, trace.hex(), sid.hex()
     detail: dict[str, Any] = {
-        "name": span.name, "kind": kind, "parent_span_id": span.parent_span_id.hex(),
+        "name": name, "kind": kind, "parent_span_id": parent.hex(),
         "start_time_unix_nano": start, "end_time_unix_nano": end, "duration_ms": (end - start) / 1e6 if end else None,
-        "status": {"code": _STATUS.get(span.status.code, "unset"), "message": span.status.message},
+        "status": {"code": _STATUS.get(status.code, "unset"), "message": status.message},
         "attributes": attrs, "resource": resource, "scope": scope,
     }
     if span.events:
@@ -241,10 +246,10 @@ def _span_candidate(span: Span, resource: dict[str, Any], scope: dict[str, Any],
                             for e in span.events]
     if span.links:
         detail["links"] = [{"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()} for link in span.links]
-    return Candidate(key=key, name=span.name, raw=raw, media_type=media, convention=convention, kind=kind, fields={
-        "event_id": sid.hex(), "ts": _ts(start), "trace_id": trace.hex(), "session_id": _session(attrs, resource),
+    return Candidate(f"{trace_hex}:{sid_hex}", name, raw, media, {
+        "event_id": sid_hex, "ts": _ts(start), "trace_id": trace_hex, "session_id": _session(attrs, resource),
         "attrs": detail,
-    })
+    }, convention=_convention(attrs), kind=kind)
 
 
 def _proto_spans(data: bytes) -> Iterator[Candidate]:
@@ -255,7 +260,7 @@ def _proto_spans(data: bytes) -> Iterator[Candidate]:
             group: _Group = (rs.resource, rs.schema_url, ss.scope, ss.schema_url)
             scope = _scope(ss.scope)
             for span in ss.spans:
-                yield _span_candidate(span, resource, scope, lambda g=group, s=span: _span_raw(g, s), PROTOBUF)
+                yield _span_candidate(span, resource, scope, partial(_span_raw, group, span), PROTOBUF)
 
 
 def _json_raw(outer: str, inner: str, items: str, rs: dict[str, Any], ss: dict[str, Any], item: Any) -> bytes:
