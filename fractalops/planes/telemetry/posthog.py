@@ -146,10 +146,9 @@ def _well_formed(event: dict[str, Any]) -> Candidate | None:
         ts = datetime.fromisoformat(stamp)
     except ValueError:
         return None
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    elif ts.utcoffset():
-        ts = ts.astimezone(UTC)
+    tz = ts.tzinfo
+    if tz is not UTC:
+        ts = ts.replace(tzinfo=UTC) if tz is None else ts.astimezone(UTC)
     if not _TS_MIN <= ts <= _TS_MAX:
         return None
     attrs = {"event": name, "distinct_id": distinct if kind is str else str(distinct), "properties": props}
