@@ -194,15 +194,28 @@ def _hex_ids(item: Any, fields: tuple[str, ...]) -> tuple[Any, str]:
 # -- spans -------------------------------------------------------------------------------------------------------
 
 def _convention(attrs: dict[str, Any]) -> str:
-    found = ""
+    found, best = "", len(CONVENTIONS)
+    ranks = _KEY_RANK
     for key in attrs:
-        prefix = key.partition(".")[0]
-        if prefix in _RANK and (not found or _RANK[prefix] < _RANK[found]):
-            found = prefix
+        rank = ranks.get(key)
+        if rank is None:
+            rank = _key_rank(key)
+        if rank < best:
+            found, best = CONVENTIONS[rank], rank
     return found
 
 
 _RANK = {c: i for i, c in enumerate(CONVENTIONS)}
+_KEY_RANK: dict[str, int] = {}
+"""Attribute key → its convention's rank (len(CONVENTIONS) for none): the same few keys recur in every span."""
+_KEY_RANK_MAX = 4096
+
+
+def _key_rank(key: str) -> int:
+    rank = _RANK.get(key.partition(".")[0], len(CONVENTIONS))
+    if len(_KEY_RANK) < _KEY_RANK_MAX:  # bounded: a client inventing keys must not grow it without end
+        _KEY_RANK[key] = rank
+    return rank
 
 
 def _span_raw(group: _Group, span: Span) -> bytes:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fractalops.planes.telemetry import TelemetryStore, store_path
+from fractalops.planes.telemetry.store import digest
 
 
 def _quarantine_row(n: int, **extra: object) -> dict:
@@ -73,3 +74,17 @@ def test_quarantine_pages_release_and_raw_refs(tmp_path: Path) -> None:
     released = store.quarantine_page(state="released")[0]
     assert [(r.id, r.event_id) for r in released] == [("q1", "e1")]
     assert store.quarantine_by_ref(f"sha256:{3:064x}").id == "q3" and store.quarantine_by_ref("sha256:none") is None
+
+
+def test_the_stored_blob_holds_digest_of_each_key_as_seen_computes_it(tmp_path: Path) -> None:
+    # seen() computes the digests inline; the books written before that (and a fresh handle) use digest()
+    store = TelemetryStore(store_path(tmp_path))
+    with store.batch() as tx:
+        tx.seen("otel_traces", "shop", ["t1:s1", "t2:s2"])
+        tx.mark_seen("otel_traces", "shop", ["t1:s1", "t2:s2", "t3:s3"])
+    with store._db.read() as db:
+        (blob,) = db.execute("SELECT keys FROM seen_batches").fetchone()
+    chunks = {blob[i:i + 16] for i in range(0, len(blob), 16)}
+    assert chunks == {digest("otel_traces", "shop", k) for k in ("t1:s1", "t2:s2", "t3:s3")}
+    with TelemetryStore(store_path(tmp_path)).batch() as tx:
+        assert tx.seen("otel_traces", "shop", ["t1:s1", "t3:s3", "t4:s4"]) == {"t1:s1", "t3:s3"}
