@@ -55,3 +55,6 @@ class HUDDiagnostics(BaseModel):
     """`ok`, `blocked: <reason>`, or `pending` before sentinel has checked the launch contract."""
     bindings_note: str = ""
     """Set when a run named other agent bindings than the thread keeps (the thread's own stay in force)."""
+    features_note: str = ""
+    """The FeaturePlane features the latest step could not use, named with the reason: `missing ...` (no online
+    store, no row yet, over the read budget) or `stale ...` (older than the freshness bound); empty when fresh."""

@@ -88,6 +88,9 @@ POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     # The graph holds every thread's lineage; reviewers need impact paths to judge a change, agents read it
     # in-process through their planes, role-less keys not at all.
     ("semantics", "read"): _HUMANS,
+    # Features aggregate every thread's proposals, approvals and failures (no payloads, no identities): reviewers
+    # judge changes by them and operators run the squad; agents read theirs in-process, in their step's context.
+    ("features", "read"): _HUMANS,
 }
 """(resource, action) -> role class -> access. `threads.create_run` also covers resuming a waiting thread (how a
 reviewer decides); binding an agent to an asset additionally needs one of the asset's `allowed_roles`.
@@ -108,6 +111,7 @@ NOTES: dict[str, str] = {
     "secrets": "values go in (request body) and never come out",
     "connectors": "Armory secret refs vs the backend",
     "semantics": "describe, impact paths, vocabulary check (read-only)",
+    "features": "`/features/{agent}`: the FeaturePlane features an agent's steps read, with freshness",
 }
 
 

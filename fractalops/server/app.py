@@ -26,7 +26,14 @@ from fractalops.identity import Principal
 from fractalops.planes.live import PROJECTION_NAME
 from fractalops.planes.proof import check_proof, proof_bundle
 from fractalops.runtime import squad_resources
-from fractalops.server import armory_routes, evidence_routes, identity_routes, secret_routes, semantics_routes
+from fractalops.server import (
+    armory_routes,
+    evidence_routes,
+    feature_routes,
+    identity_routes,
+    secret_routes,
+    semantics_routes,
+)
 from fractalops.server.private_files import secure_data_dir
 from fractalops.server.route_io import BodyError, failure, json_object
 from fractalops.server.routing import caller as _caller
@@ -179,7 +186,11 @@ async def warehouse_query(request: Request) -> JSONResponse:
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await asyncio.to_thread(secure_data_dir, squad_resources().root)
-    yield
+    await feature_routes.start_features()
+    try:
+        yield
+    finally:
+        await feature_routes.stop_features()
 
 
 app = Starlette(
@@ -199,6 +210,7 @@ app = Starlette(
         *armory_routes.routes,
         *secret_routes.routes,
         *semantics_routes.routes,
+        *feature_routes.routes,
     ],
     middleware=[Middleware(ServerSurface)],
     lifespan=lifespan,
