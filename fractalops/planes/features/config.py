@@ -18,6 +18,9 @@ class FeatureSettings:
     """`FRACTALOPS_FEATURES_MAX_AGE_S` (default 900): older than this, served features are named stale."""
     interval_s: float
     """`FRACTALOPS_FEATURES_INTERVAL_S` (default 300): the server's materialization timer; 0 turns it off."""
+    spacing_s: float
+    """`FRACTALOPS_FEATURES_SPACING_S` (default 1): requested materializations start at least this far apart, so a
+    burst of closed proofs is served by one run (each costs ~70 ms of CPU beside the squad); 0: no spacing."""
 
 
 def _number(name: str, default: float, *, zero_ok: bool = False) -> float:
@@ -37,4 +40,5 @@ def _number(name: str, default: float, *, zero_ok: bool = False) -> float:
 def feature_settings() -> FeatureSettings:
     return FeatureSettings(budget_s=_number("FRACTALOPS_FEATURES_BUDGET_MS", 50) / 1000,
                            max_age_s=_number("FRACTALOPS_FEATURES_MAX_AGE_S", 900),
-                           interval_s=_number("FRACTALOPS_FEATURES_INTERVAL_S", 300, zero_ok=True))
+                           interval_s=_number("FRACTALOPS_FEATURES_INTERVAL_S", 300, zero_ok=True),
+                           spacing_s=_number("FRACTALOPS_FEATURES_SPACING_S", 1, zero_ok=True))

@@ -1,10 +1,11 @@
 """The materialization worker: one daemon thread per data dir, off every caller's hot path.
 
 `request()` (ledger, after a proof is decided) costs a lock and a notify: the worker runs one materialization for
-every burst of requests (requests that arrive while it runs are served by the next run, never dropped), and, once
-`start_timer()` was called (the server's lifespan), also every `interval_s`. Feast is imported by the worker's
-first run, in the worker. A failed materialization is logged and kept as `last_error`; the online store keeps what
-the previous run wrote, and readers name it stale once it is older than their bound.
+every burst of requests (requests that arrive while it runs, or within `spacing_s` of its end, are served by the
+next run, never dropped), and, once `start_timer()` was called (the server's lifespan), also every `interval_s`.
+Feast is imported by the worker's first run, in the worker. A failed materialization is logged and kept as
+`last_error`; the online store keeps what the previous run wrote, and readers name it stale once it is older than
+their bound.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fractalops.planes.features.config import feature_settings
 from fractalops.planes.features.materialize import FeastHandle, Materialization, materialize_once
 from fractalops.planes.features.repo import FeatureRepo
 from fractalops.planes.live import LiveOutbox
@@ -29,8 +31,10 @@ _LOG = logging.getLogger("fractalops.features")
 class Materializer:
     """Materializes the FeaturePlane of one data dir, on request and on a timer."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, spacing_s: float | None = None) -> None:
         self.data_dir = data_dir
+        self.spacing_s = feature_settings().spacing_s if spacing_s is None else spacing_s
+        """Requested runs start at least this far apart (a burst of requests is served by one run)."""
         self.repo = FeatureRepo.in_data_dir(data_dir)
         self.last: Materialization | None = None
         """The latest successful materialization of this process."""
@@ -42,7 +46,7 @@ class Materializer:
         self._runs = 0
         self._warehouse: WarehouseProtocol | None = None
         self._timer: tuple[float, Callable[[], WarehouseProtocol]] | None = None
-        self._last_run = 0.0
+        self._last_run = -float("inf")
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -127,7 +131,11 @@ class Materializer:
                 if self._stopping:
                     return None
                 if self._requested > self._completed and self._warehouse is not None:
-                    return self._requested, self._warehouse
+                    left = self._last_run + self.spacing_s - time.monotonic()
+                    if left <= 0:
+                        return self._requested, self._warehouse
+                    self._cond.wait(left)
+                    continue
                 if self._timer is not None:
                     interval, warehouse = self._timer
                     left = self._last_run + interval - time.monotonic()

@@ -6,8 +6,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-from fractalops.errors import WarehouseError
-from fractalops.planes.features import FeatureRepo, materializer, read_marker
+import pytest
+
+from fractalops.errors import ConfigError, WarehouseError
+from fractalops.planes.features import FeatureRepo, Materializer, materializer, read_marker
 from fractalops.planes.live import LiveOutbox
 from fractalops.planes.warehouse import get_warehouse
 
@@ -64,3 +66,20 @@ def test_the_timer_materializes_until_stopped(data_dir) -> None:
     worker.stop()
     assert not worker.running
     assert read_marker(worker.repo).generation >= 2
+
+
+def test_requests_within_the_spacing_wait_for_it_and_are_served_by_one_run(data_dir) -> None:
+    worker = Materializer(data_dir, spacing_s=1.0)
+    assert worker.wait(worker.request(get_warehouse()), 120) and worker.last_error == ""
+    ended, runs = time.monotonic(), worker.runs
+    tickets = [worker.request(get_warehouse()) for _ in range(3)]
+    assert worker.wait(tickets[-1], 120) and worker.last_error == ""
+    assert time.monotonic() - ended >= 0.9, "the next run waited out the spacing (less the waiter's wake-up)"
+    assert worker.runs == runs + 1, "three requests inside the spacing, one run"
+    worker.stop()
+
+
+def test_a_bad_spacing_is_named(data_dir, monkeypatch) -> None:
+    monkeypatch.setenv("FRACTALOPS_FEATURES_SPACING_S", "soon")
+    with pytest.raises(ConfigError, match="FRACTALOPS_FEATURES_SPACING_S='soon' is not a number"):
+        Materializer(data_dir)
