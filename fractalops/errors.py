@@ -29,6 +29,7 @@ __all__ = [
     "CatalogError",
     "IllegalPhaseError",
     "UnsafePathError",
+    "ModelRunError",
 ]
 
 
@@ -178,4 +179,14 @@ class UnsafePathError(FractalOpsError):
 
     def __init__(self, message: str, path: str = "") -> None:
         self.path = path
+        super().__init__(message)
+
+
+class ModelRunError(AdapterError):
+    """A model-backed run stopped before it finished: its budget (`max_steps`, `max_output_tokens`) ran out, it hit
+    `timeout_s`, or the model or its endpoint failed. `.reason` is `budget`, `timeout` or `model_error`; the message
+    is already redacted and says what to change. Nothing the run did is applied."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        self.reason = reason
         super().__init__(message)

@@ -29,7 +29,7 @@ from fractalops.errors import AccessBlockedError, AdapterTimeoutError
 if TYPE_CHECKING:
     from fractalops.armory.secrets.redact import Redactor
 
-__all__ = ["AdapterRun", "run_asset", "scrubbed_env"]
+__all__ = ["AdapterRun", "run_asset", "scrubbed_env", "redacted_diff"]
 
 EventCallback = Callable[[dict[str, Any]], None]
 _NEVER_PASSED = frozenset({"HOME", "TMPDIR"})  # always replaced by the run's fresh dirs
@@ -100,7 +100,8 @@ def _resolve_secrets(asset: Any, backend: Any) -> dict[str, str]:
     return dict(resolve_asset_secrets(asset, backend if backend is not None else open_secret_backend()))
 
 
-def _diff_and_files(ws: Workspace, redactor: Redactor) -> tuple[str, list[str]]:
+def redacted_diff(ws: Workspace, redactor: Redactor) -> tuple[str, list[str]]:
+    """The workspace diff and its file list with `redactor`'s values scrubbed from the changed files first."""
     diff, files = ws.diff_and_files()
     if not redactor or not files:
         return diff, files
@@ -168,7 +169,7 @@ def run_asset(
                 output_cap_bytes=asset.output_cap_bytes, on_event=emit, parse_line=adapter.parse_line,
                 final_message=adapter.final_message, home=run_dir,
             ))
-            diff, changed = _diff_and_files(ws, redactor)
+            diff, changed = redacted_diff(ws, redactor)
             base_commit = ws.base_commit
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -1,7 +1,9 @@
 """forge — builds the change in an isolated workspace; its output is a workspace-patch proposal.
 
 The target repo is never written: the bound asset (default `workspace.default`, a deterministic no-model builder;
-or a CLI agent such as Codex or Claude) works in a throwaway checkout and the checkout's diff becomes the proposal.
+a CLI agent such as Codex or Claude; or a `chat_model`, run as a Deep Agent whose file tools see only the checkout)
+works in a throwaway checkout and the checkout's diff becomes the proposal. CLI and model agents build from the task
+(atlas's plan, else the intent) alone; their last words join the thread's chat as forge's message.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langchain_core.messages import AIMessage
+
+from fractalops.adapters.model_tools import ToolRun, model_tools
 from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
 from fractalops.adapters.workspace import isolated_workspace
 from fractalops.adapters.write_changes import check_change_path
-from fractalops.errors import AccessBlockedError, AdapterTimeoutError, UnsafePathError
+from fractalops.errors import AccessBlockedError, AdapterTimeoutError, ModelRunError, UnsafePathError
 from fractalops.git_runner import git
 from fractalops.hud import AgentHUD
 from fractalops.planes.proposals.patch_files import check_patch, check_target_paths
@@ -44,7 +49,11 @@ class _Built:
     base_commit: str
     files: list[str]
     final_message: str = ""
-    """What the CLI agent said last (shown in the live signal line)."""
+    """What the CLI or model agent said last (shown in the live signal line and the chat)."""
+    usage: dict[str, Any] | None = None
+    """A model agent's spend (`steps`, `output_tokens`, `elapsed_s`)."""
+    proposed: tuple[str, ...] = ()
+    """Proposals the model's tools made during the run (they join the patch in the same gate batch)."""
 
 
 def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> _Built:
@@ -58,21 +67,72 @@ def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> _Built:
         return _Built(diff, ws.base_commit, files)
 
 
+def _relay(ctx: AgentContext):
+    def relay_event(event: dict[str, Any]) -> None:
+        ctx.emit(f"adapter.{event.get('type', 'event')}", str(event.get("text") or event.get("type", ""))[:200])
+
+    return relay_event
+
+
+def _proposer(ctx: AgentContext, offset: int):
+    """`propose(kind=, payload=, title=)` for the model's tools: a proposal by forge on this thread and run."""
+    made: list[str] = []
+
+    def propose(*, kind: str, payload: dict[str, Any], title: str = "", target: str = "") -> str:
+        proposal = ctx.resources.proposals.create(
+            thread_id=ctx.thread_id, author_agent="forge", requester=ctx.requester.identity if ctx.requester else "",
+            kind=kind, target=target or str(Path(ctx.workspace).resolve()), title=(title or kind)[:120],
+            payload=payload, idempotency_key=f"{ctx.run}:{offset + len(made) + 1}")
+        made.append(proposal.id)
+        ctx.emit("proposal_created", f"{proposal.id}: {kind} {proposal.content_hash}", proposal_id=proposal.id)
+        return proposal.id
+
+    return propose
+
+
+def _build_with_model(ctx: AgentContext, hud: AgentHUD, asset: Any) -> _Built:
+    from fractalops.adapters.deep_agent import run_deep_agent  # deepagents loads only for model-backed runs
+
+    armory = ctx.resources.armory()
+    tool_run = ToolRun(thread_id=ctx.thread_id, agent="forge", model_asset=asset, emit=ctx.emit,
+                       propose=_proposer(ctx, len(ctx.proposal_ids)))
+    task = AdapterTask(intent=hud.intent, thread_id=ctx.thread_id, agent="forge", prompt=ctx.task or hud.intent)
+    run = run_deep_agent(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(),
+                         tools=lambda: model_tools(asset, armory.asset, tool_run), on_event=_relay(ctx))
+    if run.final_message:
+        ctx.emit("adapter_final", run.final_message[:500])
+    return _Built(run.diff, run.base_commit, run.changed_files, run.final_message, usage=run.usage,
+                  proposed=tuple(tool_run.proposed))
+
+
 def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, str]]) -> _Built:
     asset = ctx.resources.armory().bind("forge", ctx.binding("forge"))
     if asset.kind == "native":
         return _build_native(ctx, changes)
+    if asset.kind == "chat_model":
+        return _build_with_model(ctx, hud, asset)
+    # With `changes`, the adapter builds its prompt from the intent and the changes; without, from the task alone.
+    prompt = "" if changes else f"{ctx.task or hud.intent}\n\nWork only inside the current directory."
     task = AdapterTask(intent=hud.intent, thread_id=ctx.thread_id, agent="forge", changes=tuple(changes),
-                       prompt=f"{hud.intent}\n\nWork only inside the current directory.")
-
-    def relay_event(event: dict[str, Any]) -> None:
-        ctx.emit(f"adapter.{event.get('type', 'event')}", str(event.get("text") or event.get("type", ""))[:200])
-
-    run = run_asset(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(), on_event=relay_event)
+                       prompt=prompt)
+    run = run_asset(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(), on_event=_relay(ctx))
     final = run.result.final_message.strip()
     if final:
         ctx.emit("adapter_final", final[:500])
     return _Built(run.diff, run.base_commit, run.changed_files, final)
+
+
+_STOPPED = {"budget": "its budget ran out", "timeout": "it hit its timeout", "model_error": "the model failed"}
+
+
+def _stopped(exc: ModelRunError) -> AgentResult:
+    """A model run that stopped: the HUD's outcome names why; nothing is proposed or applied; the thread resumes."""
+    why = str(exc)
+    return AgentResult(signal=f"build stopped ({exc.reason}): {why[:180]}",
+                       summary={"last_feedback": why[:200],
+                                "outcome": f"the build stopped: {_STOPPED.get(exc.reason, exc.reason)} "
+                                           f"({why[:110]}); nothing was applied, launch again on this thread to retry"},
+                       state={"phase": Phase.LINEAGE})
 
 
 def _refused(ctx: AgentContext, exc: UnsafePathError) -> AgentResult:
@@ -97,6 +157,8 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         files = check_patch(built.diff, target, built.base_commit).paths if built.diff.strip() else []
     except UnsafePathError as exc:
         return _refused(ctx, exc)
+    except ModelRunError as exc:
+        return _stopped(exc)
     except AdapterTimeoutError as exc:
         return AgentResult(signal=f"build failed: {exc}",
                            summary={"last_feedback": str(exc)[:200],
@@ -111,25 +173,34 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
                    "blocked": {"at": "forge", "reason": str(exc), "missing": exc.missing}},
         )
     said = f" — {built.final_message[:120]}" if built.final_message else ""
+    spent = {"model_usage": built.usage} if built.usage is not None else {}
+    chat = {"messages": [AIMessage(content=built.final_message, name="forge")]} if built.final_message else {}
+    tool_ids = list(built.proposed)
     if not built.diff.strip():
+        if tool_ids:  # the model's tools proposed calls: they go to the gate without a patch
+            return AgentResult(signal=f"proposed {len(tool_ids)} tool call(s), no file change{said}", summary=spent,
+                               state={"proposal_ids": [*ctx.proposal_ids, *tool_ids], "phase": Phase.IDENTIFY, **chat})
         return AgentResult(signal=f"built nothing: the workspace diff is empty, no proposal{said}",
-                           summary={"outcome": "nothing to build: the workspace diff is empty, so no proposal was made"},
-                           state={"phase": Phase.LINEAGE})
+                           summary={**spent,
+                                    "outcome": "nothing to build: the workspace diff is empty, so no proposal was made"},
+                           state={"phase": Phase.LINEAGE, **chat})
     proposal = ctx.resources.proposals.create(
         thread_id=ctx.thread_id,
         author_agent="forge",
         requester=ctx.requester.identity if ctx.requester else "",
         kind="workspace_patch",
         target=str(Path(ctx.workspace).resolve()),
-        title=hud.intent[:120],
+        title=hud.intent[:120],  # the requester's words, not the model's
         payload={"diff": built.diff, "base_commit": built.base_commit, "files": files},
-        idempotency_key=f"{ctx.run}:{len(ctx.proposal_ids) + 1}",  # a replay of this step gets its own record back
+        # a replay of this step gets its own record back
+        idempotency_key=f"{ctx.run}:{len(ctx.proposal_ids) + len(tool_ids) + 1}",
     )
     ctx.emit("proposal_created", f"{proposal.id}: {len(files)} file(s), {proposal.content_hash}",
              proposal_id=proposal.id)
     return AgentResult(
         signal=f"proposed {proposal.id} ({len(files)} file(s)){said}",
-        state={"proposal_ids": [*ctx.proposal_ids, proposal.id], "phase": Phase.IDENTIFY},
+        summary=spent,
+        state={"proposal_ids": [*ctx.proposal_ids, *tool_ids, proposal.id], "phase": Phase.IDENTIFY, **chat},
     )
 
 

@@ -23,6 +23,7 @@ from fractalops.planes.proposals.review import (
     ApprovalVerdict,
     EditCheck,
     EditVerdict,
+    HITLRequest,
     apply_decisions,
     build_review_request,
     parse_decisions,
@@ -67,6 +68,17 @@ def pending_review(ctx: AgentContext) -> list[Proposal]:
     return [p for p in proposals if p.status == ProposalStatus.IN_REVIEW and p.thread_id == ctx.thread_id]
 
 
+def _with_pack_notes(request: HITLRequest, ctx: AgentContext) -> HITLRequest:
+    """This run's pack-agent notes (rule- or model-written) under every action request, for the reviewer."""
+    notes = [n for n in ctx.pack_notes if n.get("run") == ctx.run]
+    if not notes:
+        return request
+    block = "\n".join(f"- {n['agent']} ({n.get('by', 'native')}): {n['note']}" for n in notes)
+    for action in request["action_requests"]:
+        action["description"] = f"{action.get('description', '')}\n\n**Pack review notes**\n{block}"
+    return request
+
+
 def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     pending = pending_review(ctx)
     if not pending:
@@ -77,7 +89,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         return p.author_ceiling or armory.bind(p.author_agent, ctx.binding(p.author_agent)).ceiling
 
     check, check_edit = review_checks(ctx.resources.constitution(), ceiling_of)
-    request = build_review_request(pending, note=ctx.gate_note, check=check)
+    request = _with_pack_notes(build_review_request(pending, note=ctx.gate_note, check=check), ctx)
     ctx.emit("approval_requested", f"waiting for approval of {len(pending)} proposal(s)",
              proposals=[p.id for p in pending])
     ctx.announce(f"waiting for approval of {len(pending)} proposal(s)")

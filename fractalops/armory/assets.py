@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_ARMORY_PATH",
     "NATIVE_ASSET",
     "AssetKind",
+    "BUILDS_FROM_INTENT",
     "WorkdirPolicy",
     "RuntimeAsset",
     "Armory",
@@ -46,7 +47,11 @@ __all__ = [
 
 ARMORY_ENV = "FRACTALOPS_ARMORY"
 DEFAULT_ARMORY_PATH = Path(__file__).with_name("armory.yaml")
-AssetKind = Literal["native", "codex", "claude", "zai", "workspace_cli", "browser"]
+AssetKind = Literal["native", "codex", "claude", "zai", "workspace_cli", "browser", "chat_model"]
+BUILDS_FROM_INTENT: frozenset[str] = frozenset({"codex", "claude", "zai", "chat_model"})
+"""Kinds that can build a change from the intent alone (a model or a CLI agent); the others need `changes`."""
+_MODEL_FIELDS = ("model", "base_url", "tools", "max_steps", "max_output_tokens")
+_MODEL_ID = re.compile(r"^[A-Za-z0-9_-]+:\S+$")
 WorkdirPolicy = Literal["isolated_worktree", "isolated_copy"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -61,13 +66,24 @@ class RuntimeAsset(BaseModel):
     role: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     """What the asset is for, e.g. `builder`; a binding by role needs exactly one asset with that role."""
     kind: AssetKind
-    """Adapter kind: `native`, `codex`, `claude`, `zai`, `workspace_cli` or `browser`."""
+    """Adapter kind: `native`, `codex`, `claude`, `zai`, `workspace_cli`, `browser` or `chat_model`."""
     command: list[str] = Field(default_factory=list)
     """argv template; `{python}`, `{task_file}`, `{workdir}`… are filled by the adapter. Empty for `native`."""
     env: dict[str, str] = Field(default_factory=dict)
     """Plain, non-secret environment values (e.g. `ANTHROPIC_BASE_URL`). Never a secret or a secret ref."""
     secrets: dict[str, str] = Field(default_factory=dict)
-    """Env name → `openbao://<mount>/<path>#<field>` ref, resolved only at the adapter boundary."""
+    """Env name → `openbao://<mount>/<path>#<field>` ref, resolved only at the adapter boundary. A `chat_model`
+    takes exactly one, `api_key`, handed to the provider client at the call boundary and nowhere else."""
+    model: str = ""
+    """`chat_model` only: an `init_chat_model` id `provider:model` (e.g. `openai:gpt-4.1-mini`)."""
+    base_url: str = ""
+    """`chat_model` only: an OpenAI- or Anthropic-compatible endpoint instead of the provider's default."""
+    tools: list[str] = Field(default_factory=list)
+    """`chat_model` only: tool-providing assets (MCP servers) whose tools this model may use."""
+    max_steps: int = Field(default=40, gt=0)
+    """`chat_model` only: model calls one run may make (the tool-loop budget)."""
+    max_output_tokens: int = Field(default=200_000, gt=0)
+    """`chat_model` only: provider-reported output tokens one run may spend, over all its model calls."""
     timeout_s: float = Field(default=900.0, gt=0)
     """Wall-clock limit for one launch; the adapter kills the process group after it."""
     output_cap_bytes: int = Field(default=4_000_000, gt=0)
@@ -133,7 +149,30 @@ class RuntimeAsset(BaseModel):
             raise ValueError(f"{', '.join(both)} set in both `env` and `secrets`; keep one")
         if self.kind == "workspace_cli" and not self.command:
             raise ValueError("a workspace_cli asset needs a `command`")
+        if self.kind == "chat_model":
+            self._check_chat_model()
+        else:
+            given = [name for name in _MODEL_FIELDS if name in self.model_fields_set]
+            if given:
+                raise ValueError(f"{', '.join(given)} only apply to kind chat_model, not {self.kind}")
         return self
+
+    def _check_chat_model(self) -> None:
+        if not _MODEL_ID.match(self.model):
+            raise ValueError(f"model {self.model!r} must be an init_chat_model id `provider:model` "
+                             "(e.g. `openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`)")
+        extra = sorted(set(self.secrets) - {"api_key"})
+        if extra:
+            raise ValueError(f"a chat_model takes one secret, `api_key`; {', '.join(extra)} is not one")
+        if self.command:
+            raise ValueError("a chat_model runs in-process and takes no `command`")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url {self.base_url!r} must be an http(s) URL")
+
+    @property
+    def builds_from_intent(self) -> bool:
+        """Whether forge on this asset can build a change from the intent alone (no `changes` sent)."""
+        return self.kind in BUILDS_FROM_INTENT
 
     def may_be_bound_by(self, roles: frozenset[str] | set[str]) -> bool:
         """Whether a run launched with these roles may name this asset in its bindings."""

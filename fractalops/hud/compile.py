@@ -69,10 +69,12 @@ def _launch_action(summary: ThreadSummary) -> str:
     if pending:
         return f"gate: review {pending} pending proposal(s): approve, edit or reject"
     if outcome := summary.get("outcome"):
-        return _cap(DONE_PREFIX + outcome, 240)
+        why = summary.get("route_note") if route == "observe" else ""
+        return _cap(DONE_PREFIX + outcome + (f" ({why})" if why else ""), 240)
     asset = summary.get("launch_asset") or "native"
     if route == "observe":
-        return _cap(f"atlas: observe the workspace read-only on {asset}", 240)
+        why = summary.get("route_note")
+        return _cap("atlas: observe the workspace read-only" + (f" ({why})" if why else f" on {asset}"), 240)
     if int(summary.get("proposals_applied", 0)):
         if proof_is_closed(summary.get("proof", {})):
             return DONE_PREFIX + "the change is applied and proven; launch more work on this thread to resume it"
@@ -117,5 +119,6 @@ def compile_hud(summary: ThreadSummary, *, resumed: bool) -> CompiledHUD:
         launch_contract_status=summary.get("launch_contract", "pending") or "pending",
         bindings_note=summary.get("bindings_note", "") or "",
         features_note=summary.get("features_note", "") or "",
+        plan_note=summary.get("plan_note", "") or "",
     )
     return CompiledHUD(hud=hud, diagnostics=diagnostics)

@@ -58,3 +58,6 @@ class HUDDiagnostics(BaseModel):
     features_note: str = ""
     """The FeaturePlane features the latest step could not use, named with the reason: `missing ...` (no online
     store, no row yet, over the read budget) or `stale ...` (older than the freshness bound); empty when fresh."""
+    plan_note: str = ""
+    """How atlas planned the run when bound to a chat model: the model's plan was used, or why it was not (an invalid
+    or failed plan falls back to the deterministic route, and this says so)."""

@@ -38,6 +38,12 @@ class ThreadSummary(TypedDict, total=False):
     """The latest step's missing or stale features, named with the reason (operator diagnostics; empty when fresh)."""
     cited_feature: dict[str, object]
     """The one feature the HUD cites because it changes the next action (`cite_feature`), or empty."""
+    route_note: str
+    """Why the run is on the read-only route (the HUD's launch action says it while the run observes)."""
+    plan_note: str
+    """How atlas's chat model planned the run, or why its plan was not used (operator diagnostics)."""
+    model_usage: dict[str, float]
+    """What forge's chat model spent in the run: `steps`, `output_tokens`, `elapsed_s` (numbers only)."""
 
 
 def new_summary(intent: str) -> ThreadSummary:
@@ -64,6 +70,8 @@ def new_summary(intent: str) -> ThreadSummary:
         bindings_note="",
         features_note="",
         cited_feature={},
+        route_note="",
+        plan_note="",
     )
 
 

@@ -11,10 +11,14 @@ from fractalops.errors import ConfigError
 from fractalops.git_runner import git
 from fractalops.repo_paths import path_problem
 
-__all__ = ["validate_run_input", "intent_from_input", "check_git_repo", "MAX_CHANGE_BYTES", "RunOptions", "run_options"]
+__all__ = ["validate_run_input", "intent_from_input", "check_git_repo", "MAX_CHANGE_BYTES", "RUN_MODES", "RunOptions",
+           "run_options"]
 
 MAX_CHANGE_BYTES = 5_000_000
 """Largest total content a run may ask forge to write (bigger work belongs in a CLI asset)."""
+RUN_MODES = ("auto", "observe")
+"""`input.mode`: `auto` (default) builds when forge can (from `changes`, or from the intent on a model or CLI agent);
+`observe` forces the read-only route."""
 
 
 def _last_human_text(messages: list[Any]) -> str:
@@ -40,6 +44,10 @@ def validate_run_input(value: dict[str, Any] | None) -> None:
         raise ConfigError(f"run input must be an object with intent/workspace/changes or messages, got {type(value).__name__}")
     if "intent" in value and not isinstance(value["intent"], str):
         raise ConfigError("input.intent must be a string")
+    mode = value.get("mode")
+    if mode not in (None, "") and mode not in RUN_MODES:
+        raise ConfigError(f"input.mode {mode!r} is not a run mode; use one of {', '.join(RUN_MODES)} "
+                          "(`observe` forces the read-only route)")
     changes = value.get("changes")
     if changes is None:
         return

@@ -46,6 +46,10 @@ class AgentContext:
     """The thread's enabled extension packs."""
     resources: SquadResources
     """Stores under the data dir: proposals, live outbox, payloads, locks."""
+    task: str = ""
+    """What forge is asked to build this run (atlas's plan, else the full intent)."""
+    pack_notes: list[dict[str, Any]] = field(default_factory=list)
+    """Recent pack-agent notes on the thread (`agent`, `note`, `run`); the gate shows this run's to the reviewer."""
     gate_note: str = ""
     """Why the previous resume value was refused (the gate and access recovery show it again)."""
     blocked: dict[str, Any] = field(default_factory=dict)

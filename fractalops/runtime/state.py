@@ -44,6 +44,8 @@ class SquadInput(TypedDict, total=False):
     """Path of the target git repo (on the server)."""
     changes: list[dict[str, str]]
     """`[{"path": "<relative file>", "content": "<new text>"}]` for the default deterministic forge asset."""
+    mode: str
+    """`auto` (default): build when forge can; `observe`: the read-only route, whatever forge is bound to."""
     messages: Annotated[list[AnyMessage], add_messages]
     """Chat input (Agent Chat UI, Studio chat); the squad answers with one sentence per run."""
 
@@ -82,6 +84,8 @@ class SquadState(SquadInput, total=False):
     """Agent -> asset bindings of this thread (from the launch's run options; kept across resumes)."""
     changes_ref: str
     """Content ref of the requested changes in the payload store (atlas moves the blob out of state)."""
+    task: str
+    """What forge is asked to build this run: atlas's model-written task statement, else the full intent."""
     proposal_ids: list[str]
     """Proposals this run produced (ids only; the records live in the Proposal Plane)."""
     gate_note: str

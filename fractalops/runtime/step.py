@@ -48,6 +48,8 @@ def make_context(state: dict[str, Any], config: RunnableConfig, agent: str) -> A
         bindings=dict(state.get("bindings") or {}),
         packs=list(state.get("packs") or []),
         resources=squad_resources(),
+        task=str(state.get("task") or ""),
+        pack_notes=list(state.get("pack_notes") or []),
         gate_note=str(state.get("gate_note") or ""),
         blocked=dict(state.get("blocked") or {}),
     )

@@ -167,3 +167,42 @@ def test_runtime_asset_defaults_and_refs() -> None:
     a = RuntimeAsset(asset_id="x", role="r", kind="claude", secrets={"B": "openbao://kv/p/q#f", "A": "openbao://kv/a#z"})
     assert a.workdir == "isolated_worktree" and a.ceiling == "standard" and "PATH" in a.env_allow
     assert [str(r) for r in a.secret_refs()] == ["openbao://kv/a#z", "openbao://kv/p/q#f"]
+
+
+def test_default_armory_declares_a_chat_model() -> None:
+    model = load_armory().asset("model.default")
+    assert (model.kind, model.role, model.model) == ("chat_model", "model", "openai:gpt-4.1-mini")
+    assert model.secrets == {"api_key": "openbao://kv/fractalops/openai#api_key"}
+    assert (model.max_steps, model.max_output_tokens, model.timeout_s, model.tools) == (40, 200000, 900, [])
+    assert model.builds_from_intent
+
+
+def test_which_kinds_build_from_an_intent() -> None:
+    armory = load_armory()
+    assert {a.asset_id: a.builds_from_intent for a in armory.assets} == {
+        "workspace.default": False, "codex.default": True, "claude.default": True, "zai.default": True,
+        "model.default": True}
+    assert not NATIVE_ASSET.builds_from_intent
+
+
+@pytest.mark.parametrize("entry, fragment", [
+    ({"model": "gpt-4.1-mini"}, "must be an init_chat_model id `provider:model`"),
+    ({"model": "openai:x", "secrets": {"OPENAI_API_KEY": "openbao://kv/a#b"}}, "takes one secret, `api_key`"),
+    ({"model": "openai:x", "command": ["x"]}, "takes no `command`"),
+    ({"model": "openai:x", "base_url": "ftp://x"}, "must be an http(s) URL"),
+    ({"model": "openai:x", "max_steps": 0}, "max_steps"),
+    ({"model": "openai:x", "max_output_tokens": -1}, "max_output_tokens"),
+])
+def test_chat_model_field_rules(write_armory, entry: dict, fragment: str) -> None:
+    path = write_armory({"assets": [{"asset_id": "m.x", "role": "model", "kind": "chat_model", **entry}]})
+    with pytest.raises(ConfigError) as caught:
+        load_armory(path)
+    assert fragment in str(caught.value) and "assets[0] (asset_id 'm.x')" in str(caught.value)
+
+
+def test_model_fields_belong_to_chat_models_only(write_armory) -> None:
+    path = write_armory({"assets": [asset("codex.x", "codex", kind="codex", command=["codex"], model="openai:x",
+                                          max_steps=3)]})
+    with pytest.raises(ConfigError) as caught:
+        load_armory(path)
+    assert "model, max_steps only apply to kind chat_model, not codex" in str(caught.value)

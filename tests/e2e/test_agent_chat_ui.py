@@ -1,7 +1,8 @@
 """Our HITL interrupt in LangChain's Agent Chat UI, driven by real headless Chromium against a real server.
 
 Launch through the SDK -> the UI renders the `workspace_patch` card -> Approve / Reject clicked in the browser ->
-the squad resumes on the server (the commit lands once; the rejection is recorded). Plus a chat turn from the UI.
+the squad resumes on the server (the commit lands once; the rejection is recorded). Plus a chat turn from the UI, and
+one typed in the UI on a thread whose forge is a chat model: forge's messages show before the approval card.
 The server runs on the fixed port the UI build was made for (FRACTALOPS_CHAT_UI_PORT, default 28124).
 """
 
@@ -15,9 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from fractalops.armory.assets import DEFAULT_ARMORY_PATH
+from fractalops.armory.secrets import LocalSecretBackend
 from fractalops.cli.devserver import DevServer, _port_taken, free_port
 from fractalops.errors import ConfigError
+from tests.adapters.model_fixtures import CANARY_KEY as MODEL_KEY
+from tests.adapters.model_fixtures import KEY_REF, model_asset
+from tests.adapters.scripted_models import Call, ModelScript, Turn, start_openai_chat
 from tests.conftest import make_git_repo
 from tests.e2e._chat_ui import (
     API_KEY_STORAGE,
@@ -38,6 +45,8 @@ UI_TIMEOUT_MS = 30_000
 """How long the browser may take to show a card or a reply (the interrupt shows ~3 s after load here)."""
 RESUME_DEADLINE = 60.0
 """How long the squad may take to leave the gate after a click in the UI."""
+HEALTH = "def health():\n    return {'status': 'ok'}\n"
+FORGE_SAID = "Added src/health.py with a health() function."
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +56,30 @@ def ui_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory, ui_port: int) -> Iterator[Server]:
+def ui_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A scripted chat model for forge and an Armory offering it as `model.ui` (the real langchain-openai client)."""
+    script = ModelScript(turns=[Turn(calls=(Call("write_file", {"file_path": "/src/health.py", "content": HEALTH}),),
+                                     text="Writing src/health.py now.")], final_text=FORGE_SAID)
+    server = start_openai_chat(MODEL_KEY, script)
+    default = yaml.safe_load(DEFAULT_ARMORY_PATH.read_text())
+    armory = tmp_path_factory.mktemp("ui-armory") / "armory.yaml"
+    asset = model_asset("openai", server, asset_id="model.ui").model_dump(mode="json", exclude_defaults=True)
+    armory.write_text(yaml.safe_dump({**default, "assets": [*default["assets"], asset]}))
+    yield armory
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory, ui_port: int, ui_model: Path) -> Iterator[Server]:
     port = api_port()
     if _port_taken("127.0.0.1", port):
         pytest.fail(f"port {port} on 127.0.0.1 is taken, but the Agent Chat UI build is baked for it; stop whatever "
                     f"listens there or set FRACTALOPS_CHAT_UI_PORT to a free port (a new build is cached per port)")
     data_dir = tmp_path_factory.mktemp("chat-ui-server")
     # A browser client on another origin, exactly as a user would set it up (the README's Studio/Chat UI step).
-    env = {"FRACTALOPS_API_KEYS": json.dumps(KEYS), "FRACTALOPS_CORS_ORIGINS": f"http://127.0.0.1:{ui_port}"}
+    env = {"FRACTALOPS_API_KEYS": json.dumps(KEYS), "FRACTALOPS_CORS_ORIGINS": f"http://127.0.0.1:{ui_port}",
+           "FRACTALOPS_ARMORY": str(ui_model)}
+    LocalSecretBackend(data_dir / "secrets" / "local.json").put(KEY_REF, MODEL_KEY)
     try:
         dev = DevServer(data_dir, port=port, jobs_per_worker=10, env=env).start()
     except ConfigError as exc:
@@ -280,4 +305,37 @@ def test_mark_as_resolved_in_the_ui_leaves_the_gate_waiting(ui_server, chat_ui, 
 
     decide(client, thread, {"type": "approve"})
     assert commits_for(repo, pid) == 1
+    _assert_clean(page)
+
+
+def test_a_chat_message_typed_in_the_ui_shows_forge_before_the_approval_card(ui_server, chat_ui, page, tmp_path):
+    repo = make_git_repo(tmp_path / "repo")
+    client = ui_server.client()
+    thread = client.threads.create()["thread_id"]
+    # The thread keeps its workspace and its forge binding; the UI then sends only the chat message.
+    client.runs.wait(thread, "squad", input={"intent": "look", "workspace": str(repo), "mode": "observe"},
+                     config={"configurable": {"bindings": {"forge": "model.ui"}}})
+    page.goto(f"{chat_ui.url}/?threadId={thread}")
+    page.get_by_placeholder("Type your message...").fill("add a /health endpoint")
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    wait_until(lambda: _card_or_error(page), UI_TIMEOUT_MS / 1000, "the interrupt card (text Edit/Approve)")
+    page.screenshot(path=str(tmp_path / "forge-then-card.png"))
+    _assert_clean(page)
+    said = page.get_by_text(FORGE_SAID, exact=True).first
+    said.wait_for()
+    card = page.get_by_text("workspace_patch", exact=True).first
+    card.wait_for()
+    # Document order, not two bounding boxes read at different moments: the thread view auto-scrolls while the
+    # run's last events arrive, so positions taken one call apart need not share a scroll offset.
+    above = said.evaluate("(el, card) => Boolean(el.compareDocumentPosition(card) & Node.DOCUMENT_POSITION_FOLLOWING)",
+                          card.element_handle())
+    assert above, "forge's message shows above the approval card"
+    action = request_of(client, thread)["action_requests"][0]
+    assert action["args"]["files"] == ["src/health.py"] and not (repo / "src/health.py").exists()
+
+    page.get_by_role("button", name="Approve", exact=True).click()
+    wait_until(lambda: _settled(ui_server, thread), RESUME_DEADLINE, f"thread {thread} to leave the gate")
+    assert (repo / "src/health.py").read_text() == HEALTH
+    assert commits_for(repo, action["args"]["proposal_id"]) == 1
     _assert_clean(page)

@@ -67,6 +67,16 @@ def test_reject_and_edit_through_the_cli(cli, tmp_path):
     assert cli("proposals", "show", original["id"], "--json")["feedback"] == "not now"
 
 
+def test_observe_looks_and_builds_nothing_even_with_changes(cli, tmp_path):
+    repo = make_git_repo(tmp_path / "repo")
+    local = tmp_path / "a.py"
+    local.write_text("A = 1\n")
+    shown = cli("run", "look at a", "--workspace", str(repo), "--change", f"a.py={local}", "--observe", "--json")
+    assert shown["pending"] == [] and shown["hud"]["route"] == "observe", shown
+    assert cli("proposals", "list", "--thread", shown["thread_id"], "--json") == []
+    assert not (repo / "a.py").exists()
+
+
 def test_cli_without_a_server_says_how_to_start_one(monkeypatch):
     monkeypatch.setenv("FRACTALOPS_SERVER_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("FRACTALOPS_API_KEY", "key-alice")  # without a key the CLI stops earlier, naming where it looked

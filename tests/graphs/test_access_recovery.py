@@ -67,8 +67,9 @@ def test_blocked_route_recovers_on_the_same_thread(first_key, claude_armory, dat
     thread = str(uuid.uuid4())
     with SqliteSaver.from_conn_string(str(data_dir / "checkpoints.sqlite")) as saver:
         squad = build_squad().compile(checkpointer=saver)
-        result = squad.invoke({"intent": "add notes", "workspace": str(repo), "changes": []}, _config(thread))
-        assert "__interrupt__" not in result, "no changes and no blocking: observe route finishes"
+        result = squad.invoke({"intent": "add notes", "workspace": str(repo), "changes": [], "mode": "observe"},
+                              _config(thread))
+        assert "__interrupt__" not in result, "mode observe: the read-only route finishes, nothing blocks"
 
         result = squad.invoke({"intent": "write notes with claude", "workspace": str(repo),
                                "changes": [{"path": "src/notes.py", "content": "placeholder\n"}]}, _config(thread))

@@ -27,3 +27,15 @@ def test_unsafe_change_paths_are_refused_naming_the_field(repo: Path, path: str,
 @pytest.mark.parametrize("path", ["src/app.py", "dir with space/ünï.txt", ".github/workflows/ci.yml", "x/./y"])
 def test_ordinary_paths_pass(repo: Path, path: str) -> None:
     validate_run_input(_input(repo, path))
+
+
+@pytest.mark.parametrize("mode", ["observe", "auto", ""])
+def test_a_run_mode_is_accepted(mode):
+    validate_run_input({"intent": "look around", "mode": mode})
+
+
+@pytest.mark.parametrize("mode", ["build", "OBSERVE", 1, ["observe"]])
+def test_an_unknown_run_mode_names_the_valid_ones(mode):
+    with pytest.raises(ConfigError) as caught:
+        validate_run_input({"intent": "x", "mode": mode})
+    assert "input.mode" in str(caught.value) and "auto, observe" in str(caught.value)

@@ -141,11 +141,15 @@ def run(
                                                    "role (repeatable).")] = None,
     thread: Annotated[str | None, typer.Option(metavar="THREAD_ID", help="Resume this thread instead of starting a "
                                                "fresh one.")] = None,
+    observe: Annotated[bool, typer.Option("--observe", help="Read-only: look and report, build nothing "
+                                          '(the input\'s "mode": "observe").')] = False,
     wait: Annotated[bool, typer.Option(help="Wait for the run to stop (done or waiting for approval).")] = True,
     as_json: JsonFlag = False,
 ) -> None:
     """Launch the squad on a fresh thread (or `--thread ID` to resume one)."""
     payload: dict[str, Any] = {"intent": intent}
+    if observe:
+        payload["mode"] = "observe"
     if workspace:
         payload["workspace"] = str(workspace.resolve())
     if changes := _read_changes(change or [], changes_file):

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.server
 CODEX = "openbao://kv/fractalops/codex#api_key"
 ANTHROPIC = "openbao://kv/fractalops/anthropic#api_key"
 ZAI = "openbao://kv/fractalops/zai#api_key"
-DECLARED = sorted([CODEX, ANTHROPIC, ZAI])
+OPENAI = "openbao://kv/fractalops/openai#api_key"  # model.default, the packaged chat model
+DECLARED = sorted([CODEX, ANTHROPIC, ZAI, OPENAI])
 
 
 @pytest.fixture(autouse=True)
