@@ -5,7 +5,9 @@ Recorded on the step's `step` event, so the FeaturePlane aggregates one structur
 - `failure`: the error family of the step's failure, from the step's own signals — a blocked route
   (`AccessBlockedError`), an adapter killed at its timeout (`AdapterTimeoutError`), or one of the failure events
   below (their `family` datum when the agent gives one), or an exception that escaped the job;
-- `adapter_timeouts`, `proposals`: launches killed at their timeout, proposals created.
+- `adapter_timeouts`, `proposals`: launches killed at their timeout, proposals created;
+- `features`: what the step's `AgentContext.features` held (as of which materialization, the values, which were
+  stale), so a step's record shows what the agent knew when it acted.
 """
 
 from __future__ import annotations
@@ -83,4 +85,7 @@ def step_data(ctx: AgentContext, result: AgentResult, asset: str, *, failure: st
     created = [pid for pid in result.state.get("proposal_ids") or [] if pid not in ctx.proposal_ids]
     if created:
         data["proposals"] = created
+    if ctx.features.values:
+        data["features"] = {"as_of": ctx.features.as_of, "values": dict(ctx.features.values),
+                            "stale": list(ctx.features.stale)}
     return data

@@ -107,6 +107,10 @@ def test_a_proven_proposal_changes_its_features_within_one_materialization(squad
     assert forge.fresh and forge.as_of == read_marker(FeatureRepo.in_data_dir(data_dir)).as_of
     assert forge.get("agent.proof_closure_rate") == 1.0 and forge.get("agent.open_proposals") == 0
     assert squad_resources().outbox.diagnostics(second)["features_note"] == ""
+    recorded = [row["data"]["features"] for row in squad_resources().outbox.steps()
+                if row["thread_id"] == second and row["agent"] == "forge"][-1]
+    assert recorded["as_of"] == forge.as_of and recorded["stale"] == []
+    assert recorded["values"] == dict(forge.values), "the step record holds what forge's context read"
 
 
 def test_without_the_online_store_the_run_works_and_the_diagnostics_name_the_missing(squad, repo, data_dir,
@@ -123,6 +127,8 @@ def test_without_the_online_store_the_run_works_and_the_diagnostics_name_the_mis
     note = squad_resources().outbox.diagnostics(thread)["features_note"]
     assert note.startswith("missing " + ", ".join(FEATURE_NAMES)) and f"no online store at {online}" in note
     assert _last(contexts, "forge").missing == FEATURE_NAMES and not _last(contexts, "forge").values
+    assert all("features" not in row["data"] for row in squad_resources().outbox.steps()
+               if row["thread_id"] == thread), "nothing read, nothing recorded as read"
 
     _approve(squad, thread)
     pid = request["action_requests"][0]["args"]["proposal_id"]

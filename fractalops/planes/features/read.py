@@ -173,17 +173,21 @@ class FeatureReader:
             return FeatureRead.unread(agent, asset, f"the online store {self.repo.online_path} was replaced after "
                                                     "its last materialization; the next one reloads it")
         if raw is None:
-            fetched, why = self._fetch_within(pairs, online.st_ino, budget)
+            fetched, why = self._fetch_within(pairs, online.st_ino, budget, key)
             if fetched is None:
                 return FeatureRead.unread(agent, asset, why)
-            with self._lock:
-                if self._cache_key == key:
-                    self._cache.update(fetched)
+            self._keep(key, fetched)
             raw = fetched[pair]
         return self._assemble(agent, asset, raw, marker, max_age, now or datetime.now(UTC))
 
-    def _fetch_within(self, pairs: list[tuple[str, str]], inode: int,
-                      budget: float) -> tuple[dict[tuple[str, str], dict[str, Any]] | None, str]:
+    def _keep(self, key: tuple[int, int, int], fetched: dict[tuple[str, str], dict[str, Any]]) -> None:
+        """Cache what a Feast call returned, unless the store changed since it was asked for."""
+        with self._lock:
+            if self._cache_key == key:
+                self._cache.update(fetched)
+
+    def _fetch_within(self, pairs: list[tuple[str, str]], inode: int, budget: float,
+                      key: tuple[int, int, int]) -> tuple[dict[tuple[str, str], dict[str, Any]] | None, str]:
         with _WORKER.lock:
             if _WORKER.queued >= _MAX_QUEUED:
                 return None, f"feature store busy: {_WORKER.queued} reads still waiting (loading Feast, or stuck)"
@@ -192,6 +196,8 @@ class FeatureReader:
         try:
             return future.result(timeout=budget), ""
         except FutureTimeout:
+            # Abandoned, not cancelled: when it lands, the next steps read its answer from the cache.
+            future.add_done_callback(lambda done: None if done.exception() else self._keep(key, done.result()))
             loading = "" if _WORKER.loaded.is_set() else "; Feast is still loading in the reader"
             return None, f"feature read over its {budget * 1000:.0f} ms budget{loading}"
         except Exception as exc:  # any Feast or SQLite failure: named, and the step goes on

@@ -70,6 +70,10 @@ class StepData(TypedDict, total=False):
     """Adapter launches in this step killed at their timeout; absent when none."""
     proposals: list[str]
     """Proposals this step created; absent when none."""
+    features: dict[str, Any]
+    """What the step's context read from the FeaturePlane: `as_of` (the materialization's), `values` (qualified
+    name -> value) and `stale` (names over the freshness bound); absent when nothing could be read (the HUD
+    diagnostics name why)."""
 
 
 class StepRow(TypedDict):

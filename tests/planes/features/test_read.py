@@ -15,6 +15,7 @@ import pytest
 from fractalops.planes.features import (
     FEATURE_NAMES,
     FeastHandle,
+    FeatureReader,
     FeatureRepo,
     feature_reader,
     materialize_once,
@@ -82,6 +83,17 @@ def test_a_read_over_its_budget_is_abandoned_and_named(data_dir, store) -> None:
         read = reader.read("forge", "codex.default", budget_s=0.05)
     assert read.missing == FEATURE_NAMES and read.reason == "feature read over its 50 ms budget"
     assert reader.read("forge", "codex.default", budget_s=SLOW_OK).fresh, "the next step reads again"
+
+
+def test_an_abandoned_read_that_lands_late_serves_the_next_steps(data_dir, store) -> None:
+    reader = feature_reader(data_dir)
+    online = FeatureRepo.in_data_dir(data_dir).online_path
+    with locked(online):
+        assert reader.read("forge", "codex.default", budget_s=0.05).missing == FEATURE_NAMES
+    FeatureReader.warm().result(timeout=SLOW_OK)  # the one reader thread ran the abandoned read before this
+    with locked(online):  # Feast could not answer now: only the late answer, cached, can serve this step
+        late = reader.read("forge", "codex.default", budget_s=0.05)
+    assert late.fresh and late.get("agent.adapter_timeouts_24h") == 2
 
 
 def test_old_features_are_served_but_named_stale(data_dir, store) -> None:
