@@ -19,14 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fractalops.errors import FractalOpsError
 from fractalops.planes.features.definitions import OPEN_STATUSES, RECENT, WINDOW
 from fractalops.planes.live import LiveOutbox, StepRow
 from fractalops.planes.proposals import Proposal, ProposalStatus, ProposalStore
 from fractalops.planes.warehouse import WarehouseProtocol
 
-__all__ = ["Facts", "collect_facts", "feature_rows", "iso"]
+__all__ = ["Facts", "QUARANTINE_GROWTH", "collect_facts", "feature_rows", "iso"]
 
 _POLICY = "policy:constitution"
+QUARANTINE_GROWTH = "warehouse.quarantine_growth_24h"
 _APPROVED = {ProposalStatus.APPROVED, ProposalStatus.PUBLISHED, ProposalStatus.APPLIED, ProposalStatus.VISIBLE,
              ProposalStatus.EVIDENCED}
 
@@ -48,10 +50,12 @@ class Facts:
     """Step events in the window, plus every step that created a proposal."""
     proven: frozenset[str]
     """Proposal ids with a warehouse proof fact recorded in the window."""
-    quarantined_recent: int
-    """Warehouse quarantine rows from the last 24 h."""
+    quarantined_recent: int | None
+    """Warehouse quarantine rows from the last 24 h; None when the quarantine table could not be read."""
     known: dict[str, frozenset[str]] = field(default_factory=dict)
     """Entity keys already in the offline store, per scope: they keep getting rows (values fall back to zero)."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Qualified feature name -> why its source could not be read (its value is null and readers name it missing)."""
 
 
 def collect_facts(proposals: ProposalStore, outbox: LiveOutbox, warehouse: WarehouseProtocol, *,
@@ -63,12 +67,22 @@ def collect_facts(proposals: ProposalStore, outbox: LiveOutbox, warehouse: Wareh
         by_id.update({p.id: p for p in proposals.list(status=ProposalStatus(status))})
     proven = warehouse.query("SELECT DISTINCT proposal_id FROM proof_facts WHERE ts >= {since:DateTime64(3)}",
                              {"since": as_of - WINDOW})
-    quarantined = warehouse.query("SELECT count() AS n FROM quarantine WHERE ts >= {since:DateTime64(3)}",
-                                  {"since": as_of - RECENT})
+    quarantined, unavailable = _quarantined_recent(warehouse, as_of)
     return Facts(as_of=as_of, proposals=sorted(by_id.values(), key=lambda p: (p.created_at, p.id)),
                  steps=outbox.steps(since=since, proposing=True),
                  proven=frozenset(str(r["proposal_id"]) for r in proven),
-                 quarantined_recent=int(quarantined[0]["n"]) if quarantined else 0)
+                 quarantined_recent=quarantined, unavailable=unavailable)
+
+
+def _quarantined_recent(warehouse: WarehouseProtocol, as_of: datetime) -> tuple[int | None, dict[str, str]]:
+    """Quarantine rows of the last 24 h, or None and why (a warehouse without a readable quarantine table serves
+    every other feature; this one is named missing, never zero)."""
+    try:
+        rows = warehouse.query("SELECT count() AS n FROM quarantine WHERE ts >= {since:DateTime64(3)}",
+                               {"since": as_of - RECENT})
+    except FractalOpsError as exc:
+        return None, {QUARANTINE_GROWTH: f"the warehouse's quarantine table could not be read ({str(exc)[:200]})"}
+    return (int(rows[0]["n"]) if rows else 0), {}
 
 
 def _at(text: str) -> datetime:

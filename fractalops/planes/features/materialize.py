@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +49,8 @@ class Materialization:
     """How long it took."""
     fingerprint: str = FINGERPRINT
     """The views it applied."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Features whose source could not be read by this run, with why: readers name them missing."""
 
 
 def read_marker(repo: FeatureRepo) -> Materialization | None:
@@ -118,7 +120,8 @@ def materialize_once(repo: FeatureRepo, handle: FeastHandle, *, proposals: Propo
     repo.privatize()
     done = Materialization(generation=(previous.generation if previous else 0) + 1, as_of=iso(as_of),
                            online_inode=inode or 0, changed=changed, full=full,
-                           duration_ms=round((time.perf_counter() - started) * 1000, 1))
+                           duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                           unavailable=dict(facts.unavailable))
     atomic_write_text(repo.marker_path, json.dumps(asdict(done), sort_keys=True))
     os.chmod(repo.marker_path, 0o600)
     return done

@@ -225,6 +225,9 @@ class FeatureReader:
         absent: list[str] = []
         for spec in FEATURES:
             column = f"{view_of(spec.scope).name}__{spec.name}"
+            if spec.qualified in marker.unavailable:
+                missing.append(spec.qualified)
+                continue
             if not raw.get(f"{column}__ts"):
                 missing.append(spec.qualified)
                 if spec.scope not in absent:
@@ -233,6 +236,7 @@ class FeatureReader:
             values[spec.qualified] = _plain(raw[column])
         reasons = [f"no {scope} row for {({'agent': agent, 'asset': asset}).get(scope, 'the warehouse')!r} in the "
                    f"online store (nothing recorded for it yet)" for scope in absent]
+        reasons += [f"{name}: {why}" for name, why in marker.unavailable.items()]
         age = (now - datetime.fromisoformat(marker.as_of)).total_seconds()
         stale = tuple(values) if age > max_age else ()
         if stale:

@@ -137,3 +137,31 @@ def test_a_bad_budget_setting_is_a_config_error(data_dir, monkeypatch) -> None:
     os.makedirs(data_dir / "features", exist_ok=True)
     with pytest.raises(ConfigError, match="FRACTALOPS_FEATURES_BUDGET_MS='fast' is not a number"):
         feature_reader(data_dir).read("forge", "native")
+
+
+class NoQuarantine:
+    """The real warehouse, without a quarantine table (as one whose telemetry schema is not there yet)."""
+
+    def __init__(self) -> None:
+        self.real = get_warehouse()
+
+    def query(self, sql: str, parameters: object = None) -> list[dict]:
+        if "FROM quarantine" in sql:
+            from fractalops.errors import WarehouseError
+
+            raise WarehouseError("Table quarantine does not exist (test double)")
+        return self.real.query(sql, parameters)
+
+
+def test_a_feature_whose_source_is_unreadable_is_missing_not_zero(data_dir, store) -> None:
+    reader = feature_reader(data_dir)
+    assert reader.read("forge", "codex.default", budget_s=SLOW_OK).get("warehouse.quarantine_growth_24h") == 0
+    materialize_once(FeatureRepo.in_data_dir(data_dir), store, proposals=ProposalStore.in_data_dir(data_dir),
+                     outbox=LiveOutbox.in_data_dir(data_dir), warehouse=NoQuarantine())
+    read = reader.read("forge", "codex.default", budget_s=SLOW_OK)
+    assert read.missing == ("warehouse.quarantine_growth_24h",) and "warehouse.quarantine_growth_24h" not in read.values
+    assert ("warehouse.quarantine_growth_24h: the warehouse's quarantine table could not be read (Table quarantine "
+            "does not exist") in read.reason
+    assert read.get("agent.adapter_timeouts_24h") == 2, "every other feature is served"
+    _materialize(data_dir, store)
+    assert reader.read("forge", "codex.default", budget_s=SLOW_OK).fresh, "readable again, served again"
