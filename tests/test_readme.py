@@ -22,3 +22,13 @@ def test_access_table_is_the_one_the_server_enforces() -> None:
     assert table == render_policy_table(), (
         "README's access table is out of date; print the current one with "
         "`python -c 'from fractalops.server.access import render_policy_table; print(render_policy_table())'`")
+
+
+def test_features_table_names_every_served_feature() -> None:
+    from fractalops.planes.features import FEATURES
+
+    table = README.split("<!-- features-table:start -->\n", 1)[1].split("\n<!-- features-table:end -->", 1)[0]
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    assert [(r[0].strip("| `"), r[1], r[2].rstrip(" |")) for r in rows] == [
+        (f.qualified, f.dtype, f.description) for f in FEATURES], (
+        "README's feature table is out of date; regenerate it from fractalops.planes.features.FEATURES")
