@@ -51,6 +51,9 @@ class Materialization:
     """The views it applied."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Features whose source could not be read by this run, with why: readers name them missing."""
+    written: int = 0
+    """The generation that last wrote the online store: this one when it loaded rows, else the one before's (a run
+    that changed nothing moves only the as-of, so readers keep what they cached)."""
 
 
 def read_marker(repo: FeatureRepo) -> Materialization | None:
@@ -102,6 +105,9 @@ def materialize_once(repo: FeatureRepo, handle: FeastHandle, *, proposals: Propo
 
     started = time.perf_counter()
     as_of = (now or datetime.now(UTC)).astimezone(UTC)
+    # Rows are stamped with exactly the marker's (millisecond) as-of, so the next run's "rows newer than the
+    # marker" finds only rows written after it, not this run's again.
+    as_of = as_of.replace(microsecond=as_of.microsecond // 1000 * 1000)
     repo.generate()
     export = OfflineExport(repo)
     facts = replace(collect_facts(proposals, outbox, warehouse, as_of=as_of), known=export.known())
@@ -118,10 +124,12 @@ def materialize_once(repo: FeatureRepo, handle: FeastHandle, *, proposals: Propo
                           feature_views=None if full else views)
         inode = _inode(repo)
     repo.privatize()
-    done = Materialization(generation=(previous.generation if previous else 0) + 1, as_of=iso(as_of),
+    generation = (previous.generation if previous else 0) + 1
+    written = generation if full or views else (previous.written if previous else 0)
+    done = Materialization(generation=generation, as_of=iso(as_of),
                            online_inode=inode or 0, changed=changed, full=full,
                            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                           unavailable=dict(facts.unavailable))
+                           unavailable=dict(facts.unavailable), written=written)
     atomic_write_text(repo.marker_path, json.dumps(asdict(done), sort_keys=True))
     os.chmod(repo.marker_path, 0o600)
     return done

@@ -6,8 +6,9 @@ with the reason, and goes on. Nothing is invented: a feature the store does not 
 the freshness bound is served but named stale.
 
 Reads are cached per (agent, asset) until the online store changes. The store changes only when a
-materialization writes `materialized.json`, so each read costs two `stat()` calls until then, and a Feast
-`get_online_features` after. A deleted or replaced online store (another inode than the marker names) is never
+materialization loads rows into it (`materialized.json` then names a new `written` generation), so each read costs
+two `stat()` calls until then (and a re-read of the marker when a run that loaded nothing moved its as-of), and a
+Feast `get_online_features` after. A deleted or replaced online store (another inode than the marker names) is never
 read: its features are missing until the next materialization reloads it.
 """
 
@@ -127,7 +128,8 @@ class FeatureReader:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], dict[str, Any]] = {}
         self._seen: dict[tuple[str, str], None] = {}  # the pairs read so far, oldest first (bounded)
-        self._cache_key: tuple[int, int, int] | None = None
+        self._cache_key: tuple[int, int] | None = None  # (online.db inode, the marker's `written` generation)
+        self._marker_key: tuple[int, int] | None = None  # the marker file's (mtime, size)
         self._marker: Materialization | None = None
         self._store: tuple[int, Any] | None = None  # (inode, FeatureStore), used by the worker thread only
 
@@ -155,11 +157,13 @@ class FeatureReader:
         except FileNotFoundError as exc:
             what = "online store" if exc.filename == str(self.repo.online_path) else "materialization record"
             return FeatureRead.unread(agent, asset, f"no {what} at {exc.filename} (not materialized yet, or deleted)")
-        key = (online.st_ino, marker_stat.st_mtime_ns, marker_stat.st_size)
         pair = (agent, asset)
         with self._lock:
+            if (marker_key := (marker_stat.st_mtime_ns, marker_stat.st_size)) != self._marker_key:
+                self._marker, self._marker_key = read_marker(self.repo), marker_key
+            key = (online.st_ino, self._marker.written if self._marker else -1)
             if key != self._cache_key:
-                self._cache, self._cache_key, self._marker = {}, key, read_marker(self.repo)
+                self._cache, self._cache_key = {}, key
             marker, raw = self._marker, self._cache.get(pair)
             self._seen[pair] = None
             while len(self._seen) > _MAX_PAIRS:
@@ -180,14 +184,14 @@ class FeatureReader:
             raw = fetched[pair]
         return self._assemble(agent, asset, raw, marker, max_age, now or datetime.now(UTC))
 
-    def _keep(self, key: tuple[int, int, int], fetched: dict[tuple[str, str], dict[str, Any]]) -> None:
+    def _keep(self, key: tuple[int, int], fetched: dict[tuple[str, str], dict[str, Any]]) -> None:
         """Cache what a Feast call returned, unless the store changed since it was asked for."""
         with self._lock:
             if self._cache_key == key:
                 self._cache.update(fetched)
 
     def _fetch_within(self, pairs: list[tuple[str, str]], inode: int, budget: float,
-                      key: tuple[int, int, int]) -> tuple[dict[tuple[str, str], dict[str, Any]] | None, str]:
+                      key: tuple[int, int]) -> tuple[dict[tuple[str, str], dict[str, Any]] | None, str]:
         with _WORKER.lock:
             if _WORKER.queued >= _MAX_QUEUED:
                 return None, f"feature store busy: {_WORKER.queued} reads still waiting (loading Feast, or stuck)"

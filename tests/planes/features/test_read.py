@@ -165,3 +165,18 @@ def test_a_feature_whose_source_is_unreadable_is_missing_not_zero(data_dir, stor
     assert read.get("agent.adapter_timeouts_24h") == 2, "every other feature is served"
     _materialize(data_dir, store)
     assert reader.read("forge", "codex.default", budget_s=SLOW_OK).fresh, "readable again, served again"
+
+
+def test_a_materialization_that_loaded_nothing_keeps_the_cache_and_moves_the_as_of(data_dir, store) -> None:
+    reader = feature_reader(data_dir)
+    before = reader.read("forge", "codex.default", budget_s=SLOW_OK)
+    repo = FeatureRepo.in_data_dir(data_dir)
+    quiet = materialize_once(repo, store, proposals=ProposalStore.in_data_dir(data_dir),
+                             outbox=LiveOutbox.in_data_dir(data_dir), warehouse=get_warehouse())
+    assert not any(quiet.changed.values()) and quiet.written == quiet.generation - 1, "no new fact, nothing loaded"
+    with locked(repo.online_path):  # Feast could not answer now: only the cache can serve this step
+        after = reader.read("forge", "codex.default", budget_s=0.05)
+    assert after.fresh and after.values == before.values and after.as_of == quiet.as_of != before.as_of
+    _materialize(data_dir, store, adapter_timeouts=1)  # a new fact: rows loaded, the cache is dropped
+    with locked(repo.online_path):
+        assert reader.read("forge", "codex.default", budget_s=0.05).missing == FEATURE_NAMES
