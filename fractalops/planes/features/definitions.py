@@ -21,6 +21,7 @@ __all__ = [
     "RECENT",
     "HISTORY",
     "OPEN_STATUSES",
+    "view_named",
     "view_of",
 ]
 
@@ -79,6 +80,13 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("asset", "asset_features", "asset", "offline/asset_features.parquet"),
     ViewSpec("warehouse", "warehouse_features", "", "offline/warehouse_features.parquet"),
 )
+
+
+def view_named(name: str) -> ViewSpec:
+    for view in VIEWS:
+        if view.name == name:
+            return view
+    raise KeyError(name)
 
 
 def view_of(scope: str) -> ViewSpec:

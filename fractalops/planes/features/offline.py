@@ -58,6 +58,12 @@ class OfflineExport:
         return [v.name for v in VIEWS
                 if any(since is None or r["event_timestamp"] > since for r in self._rows[v.name])]
 
+    def frame_since(self, view: str, since: datetime | None) -> Any:
+        """A pandas DataFrame of `view`'s rows stamped after `since` (all when None), oldest first."""
+        spec = next(v for v in VIEWS if v.name == view)
+        rows = [r for r in self._rows[view] if since is None or r["event_timestamp"] > since]
+        return pa.Table.from_pylist(rows, schema=_schema(spec)).to_pandas()
+
     def _latest(self, view: ViewSpec) -> dict[str, dict[str, Any]]:
         latest: dict[str, dict[str, Any]] = {}
         for row in self._rows[view.name]:  # kept in timestamp order
