@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 2024
 export FRACTALOPS_DATA_DIR ?= $(CURDIR)/.fractalops
 
-.PHONY: dev test install install-test build-deps system-deps cli-agents lint bench clean
+.PHONY: dev test install install-test build-deps system-deps cli-agents mcp-servers lint bench clean
 
 ## A C compiler and OpenSSL's headers for the Chronicle log's compiled kernels (optional: without them the
 ## install still succeeds and the log uses its pure-Python kernels, same bytes, ~3x slower).
@@ -38,6 +38,10 @@ NODE_PATH_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 cli-agents: install system-deps
 	$(NODE_PATH_ENV) bash scripts/install-cli-agents.sh
 
+## The third-party MCP servers the tests run over stdio (@modelcontextprotocol/server-memory), pinned, project-local.
+mcp-servers: install
+	$(NODE_PATH_ENV) bash scripts/install-mcp-servers.sh
+
 ## OPA's Go engine (embedded via a c-shared library) for the constitution's OPA-vs-regopy differential test.
 ## Its wheel is py3-none and runs on 3.11, but its metadata declares Requires-Python >=3.14, hence the flag.
 $(VENV)/.opa-engine: $(VENV)/.installed
@@ -45,7 +49,7 @@ $(VENV)/.opa-engine: $(VENV)/.installed
 	touch $@
 
 ## Install everything the tests need, then run the whole suite.
-test: install $(VENV)/.opa-engine cli-agents
+test: install $(VENV)/.opa-engine cli-agents mcp-servers
 	$(NODE_PATH_ENV) $(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 lint: install
@@ -53,7 +57,7 @@ lint: install
 
 ## Every benchmark (files starting with `_` are their shared helpers, not benchmarks); all run, then the target
 ## fails if any of them failed functionally (a missed performance target is printed, never a failure).
-bench: install
+bench: install mcp-servers
 	@failed=""; for b in benchmarks/[!_]*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "functional failure in:$$failed"; exit 1; fi
 

@@ -29,6 +29,8 @@ __all__ = [
     "CatalogError",
     "IllegalPhaseError",
     "UnsafePathError",
+    "McpServerError",
+    "McpCallRefusedError",
     "ModelRunError",
 ]
 
@@ -180,6 +182,24 @@ class UnsafePathError(FractalOpsError):
     def __init__(self, message: str, path: str = "") -> None:
         self.path = path
         super().__init__(message)
+
+
+class McpServerError(AdapterError):
+    """An MCP server could not be reached, crashed, hung past its asset's timeout, or refused a request.
+
+    `.outcome_unknown` is True when a tool call was sent and no answer came back: the server may have acted on it,
+    so it is never sent again by itself (relay ends such a `tool_call` proposal `outcome_unknown`).
+    """
+
+    def __init__(self, message: str, asset_id: str = "", *, outcome_unknown: bool = False) -> None:
+        self.asset_id = asset_id
+        self.outcome_unknown = outcome_unknown
+        super().__init__(message)
+
+
+class McpCallRefusedError(McpServerError):
+    """An approved tool call that was not sent: the server no longer offers the tool, or its input schema refuses the
+    (edited) arguments. The call can never run as approved; nothing reached the server."""
 
 
 class ModelRunError(AdapterError):

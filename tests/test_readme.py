@@ -24,6 +24,21 @@ def test_access_table_is_the_one_the_server_enforces() -> None:
         "`python -c 'from fractalops.server.access import render_policy_table; print(render_policy_table())'`")
 
 
+def test_the_mcp_example_is_an_armory_that_loads(tmp_path: Path) -> None:
+    import textwrap
+
+    from fractalops.armory import load_armory
+
+    block = README.split("<!-- mcp-example -->\n", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "armory.yaml"
+    path.write_text(textwrap.dedent(block))
+    armory = load_armory(path)
+    memory, model = armory.asset("memory.mcp"), armory.asset("model.default")
+    assert (memory.kind, memory.role, memory.transport, memory.tools) == ("mcp_server", "", "stdio", {"read_graph": "read"})
+    assert str(memory.approval_class["delete_entities"]) == "elevated" and model.tools == ["memory.mcp"]
+    assert "at most once" in README and "`outcome_unknown`" in README and "fractalops armory tools" in README
+
+
 def test_features_table_names_every_served_feature() -> None:
     from fractalops.planes.features import FEATURES
 

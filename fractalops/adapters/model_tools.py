@@ -1,9 +1,10 @@
 """The tools a model-backed agent gets beyond its own: built from the chat-model asset's `tools:` field.
 
 A model asset lists tool-providing assets (`tools: [tickets.mcp]`). A *tool provider* turns one such entry into
-LangChain tools for one run; providers register here (the MCP server support registers one for `mcp_server`
-assets). The agent loop calls `model_tools(...)` once per run and hands the result to the model next to its own
-tools (forge's Deep Agents file tools).
+LangChain tools for one run; providers register here, and `mcp_server` entries are served by
+`adapters.mcp_tools.mcp_tool_provider` (loaded only when a model lists one). The agent loop calls `model_tools(...)`
+once per run, hands the result to the model next to its own tools (forge's Deep Agents file tools), and calls the
+run's `closers` when the run ends.
 
 A provider gets a `ToolRun`: who is running (thread, agent, model asset) and two callbacks into the squad: `emit`
 (a live-outbox event, for a read call that ran) and `propose` (a proposal for a call that must wait for approval;
@@ -37,6 +38,8 @@ class ToolRun:
     """`propose(kind=..., payload=..., title=...) -> proposal_id`; None where the agent may not propose."""
     proposed: list[str] = field(default_factory=list)
     """Ids proposed during the run, in order (`propose` appends; forge reads them after the loop)."""
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    """What the agent loop calls once the run ends (a provider's MCP sessions: their stdio servers exit)."""
 
 
 class ToolProvider(Protocol):
@@ -45,7 +48,14 @@ class ToolProvider(Protocol):
         ...
 
 
-_PROVIDERS: dict[str, ToolProvider] = {}
+def _mcp_server_tools(asset: Any, run: ToolRun) -> Sequence[Any]:
+    # the MCP SDK loads only when a model lists a server
+    from fractalops.adapters.mcp_tools import mcp_tool_provider
+
+    return mcp_tool_provider(asset, run)
+
+
+_PROVIDERS: dict[str, ToolProvider] = {"mcp_server": _mcp_server_tools}
 
 
 def register_tool_provider(kind: str, provider: ToolProvider) -> None:

@@ -8,7 +8,9 @@ works in a throwaway checkout and the checkout's diff becomes the proposal. CLI 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,17 @@ from fractalops.adapters.protocol import AdapterTask
 from fractalops.adapters.run import run_asset
 from fractalops.adapters.workspace import isolated_workspace
 from fractalops.adapters.write_changes import check_change_path
-from fractalops.errors import AccessBlockedError, AdapterTimeoutError, ModelRunError, UnsafePathError
+from fractalops.errors import (
+    AccessBlockedError,
+    AdapterTimeoutError,
+    ConfigError,
+    McpServerError,
+    ModelRunError,
+    UnsafePathError,
+)
 from fractalops.git_runner import git
 from fractalops.hud import AgentHUD
+from fractalops.planes.proposals import ProposalStatus
 from fractalops.planes.proposals.patch_files import check_patch, check_target_paths
 from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase, Route
 
@@ -52,8 +62,6 @@ class _Built:
     """What the CLI or model agent said last (shown in the live signal line and the chat)."""
     usage: dict[str, Any] | None = None
     """A model agent's spend (`steps`, `output_tokens`, `elapsed_s`)."""
-    proposed: tuple[str, ...] = ()
-    """Proposals the model's tools made during the run (they join the patch in the same gate batch)."""
 
 
 def _build_native(ctx: AgentContext, changes: list[dict[str, str]]) -> _Built:
@@ -74,43 +82,71 @@ def _relay(ctx: AgentContext):
     return relay_event
 
 
-def _proposer(ctx: AgentContext, offset: int):
-    """`propose(kind=, payload=, title=)` for the model's tools: a proposal by forge on this thread and run."""
-    made: list[str] = []
+def _proposer(ctx: AgentContext, made: list[str]):
+    """`propose(kind=, payload=, title=)` for the model's tools: a proposal by forge on this thread and run, its id
+    appended to `made` (they join the patch in the same gate batch, or are withdrawn if the run ends before it).
+
+    Keys `<run>:<kind>:<n>` (apart from the patch's): a replay of the step gets its own records back. A record found
+    that is no longer `proposed` was withdrawn when an earlier attempt of this step ended (blocked, then resumed):
+    this attempt gets a fresh one. A lock, because the model may call several tools at once."""
+    lock = threading.Lock()
 
     def propose(*, kind: str, payload: dict[str, Any], title: str = "", target: str = "") -> str:
-        proposal = ctx.resources.proposals.create(
-            thread_id=ctx.thread_id, author_agent="forge", requester=ctx.requester.identity if ctx.requester else "",
-            kind=kind, target=target or str(Path(ctx.workspace).resolve()), title=(title or kind)[:120],
-            payload=payload, idempotency_key=f"{ctx.run}:{offset + len(made) + 1}")
-        made.append(proposal.id)
+        with lock:
+            key = f"{ctx.run}:{kind}:{len(ctx.proposal_ids) + len(made) + 1}"
+            for attempt in count(1):
+                proposal = ctx.resources.proposals.create(
+                    thread_id=ctx.thread_id, author_agent="forge",
+                    requester=ctx.requester.identity if ctx.requester else "", kind=kind,
+                    target=target or str(Path(ctx.workspace).resolve()), title=(title or kind)[:120], payload=payload,
+                    idempotency_key=key if attempt == 1 else f"{key}:{attempt}")
+                if proposal.status == ProposalStatus.PROPOSED:
+                    break
+            made.append(proposal.id)
         ctx.emit("proposal_created", f"{proposal.id}: {kind} {proposal.content_hash}", proposal_id=proposal.id)
         return proposal.id
 
     return propose
 
 
-def _build_with_model(ctx: AgentContext, hud: AgentHUD, asset: Any) -> _Built:
+def _withdraw(ctx: AgentContext, made: list[str], why: str) -> str:
+    """The model's tool-call proposals of a run that ends before the gate: withdrawn (never sent), each with `why`.
+    Returns the clause the outcome carries ("" when there were none)."""
+    withdrawn = []
+    for pid in made:
+        if ctx.resources.proposals.withdraw(pid, f"forge's run ended before the gate ({why}); it was never "
+                                                 "sent").status == ProposalStatus.REJECTED:
+            withdrawn.append(pid)
+            ctx.emit("proposal_withdrawn", f"{pid} withdrawn unsent: {why}"[:500], proposal_id=pid)
+    if not withdrawn:
+        return ""
+    return f"; {len(withdrawn)} proposed tool call(s) withdrawn unsent ({', '.join(withdrawn)})"
+
+
+def _build_with_model(ctx: AgentContext, hud: AgentHUD, asset: Any, made: list[str]) -> _Built:
     from fractalops.adapters.deep_agent import run_deep_agent  # deepagents loads only for model-backed runs
 
     armory = ctx.resources.armory()
     tool_run = ToolRun(thread_id=ctx.thread_id, agent="forge", model_asset=asset, emit=ctx.emit,
-                       propose=_proposer(ctx, len(ctx.proposal_ids)))
+                       propose=_proposer(ctx, made))
     task = AdapterTask(intent=hud.intent, thread_id=ctx.thread_id, agent="forge", prompt=ctx.task or hud.intent)
-    run = run_deep_agent(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(),
-                         tools=lambda: model_tools(asset, armory.asset, tool_run), on_event=_relay(ctx))
+    try:
+        run = run_deep_agent(asset, task, Path(ctx.workspace), secrets_backend=ctx.resources.secrets(),
+                             tools=lambda: model_tools(asset, armory.asset, tool_run), on_event=_relay(ctx))
+    finally:
+        for close in tool_run.closers:  # the run's MCP sessions end with it
+            close()
     if run.final_message:
         ctx.emit("adapter_final", run.final_message[:500])
-    return _Built(run.diff, run.base_commit, run.changed_files, run.final_message, usage=run.usage,
-                  proposed=tuple(tool_run.proposed))
+    return _Built(run.diff, run.base_commit, run.changed_files, run.final_message, usage=run.usage)
 
 
-def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, str]]) -> _Built:
+def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, str]], made: list[str]) -> _Built:
     asset = ctx.resources.armory().bind("forge", ctx.binding("forge"))
     if asset.kind == "native":
         return _build_native(ctx, changes)
     if asset.kind == "chat_model":
-        return _build_with_model(ctx, hud, asset)
+        return _build_with_model(ctx, hud, asset, made)
     # With `changes`, the adapter builds its prompt from the intent and the changes; without, from the task alone.
     prompt = "" if changes else f"{ctx.task or hud.intent}\n\nWork only inside the current directory."
     task = AdapterTask(intent=hud.intent, thread_id=ctx.thread_id, agent="forge", changes=tuple(changes),
@@ -125,22 +161,24 @@ def _build_with_asset(ctx: AgentContext, hud: AgentHUD, changes: list[dict[str, 
 _STOPPED = {"budget": "its budget ran out", "timeout": "it hit its timeout", "model_error": "the model failed"}
 
 
-def _stopped(exc: ModelRunError) -> AgentResult:
+def _stopped(exc: ModelRunError, withdrawn: str) -> AgentResult:
     """A model run that stopped: the HUD's outcome names why; nothing is proposed or applied; the thread resumes."""
     why = str(exc)
     return AgentResult(signal=f"build stopped ({exc.reason}): {why[:180]}",
                        summary={"last_feedback": why[:200],
                                 "outcome": f"the build stopped: {_STOPPED.get(exc.reason, exc.reason)} "
-                                           f"({why[:110]}); nothing was applied, launch again on this thread to retry"},
+                                           f"({why[:110]}){withdrawn}; nothing was applied, launch again on this "
+                                           "thread to retry"},
                        state={"phase": Phase.LINEAGE})
 
 
-def _refused(ctx: AgentContext, exc: UnsafePathError) -> AgentResult:
+def _refused(ctx: AgentContext, exc: UnsafePathError, withdrawn: str) -> AgentResult:
     """An unsafe path ends the run here, with the reason in the HUD's outcome and the chat reply."""
     why = str(exc)
     ctx.emit("change_refused", why[:500], path=exc.path)
     return AgentResult(signal=f"refused: {why[:200]}",
-                       summary={"last_feedback": why[:200], "outcome": f"refused: {why[:180]}; nothing was proposed"},
+                       summary={"last_feedback": why[:200],
+                                "outcome": f"refused: {why[:180]}{withdrawn}; nothing was proposed"},
                        state={"phase": Phase.LINEAGE})
 
 
@@ -149,33 +187,46 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         return _observe(ctx)
     changes = ctx.resources.get_payload(ctx.changes_ref) if ctx.changes_ref else []
     target = Path(ctx.workspace)
+    made: list[str] = []  # the model's tool-call proposals: to the gate with the patch, or withdrawn
     try:
         if changes:  # where the change will land: the target's HEAD tree and working tree
             check_target_paths(target, "HEAD", [change["path"] for change in changes])
-        built = _build_with_asset(ctx, hud, changes)
+        built = _build_with_asset(ctx, hud, changes, made)
         # git's reading of the built diff (a CLI agent may have made links or touched anything): the file list
         files = check_patch(built.diff, target, built.base_commit).paths if built.diff.strip() else []
     except UnsafePathError as exc:
-        return _refused(ctx, exc)
+        return _refused(ctx, exc, _withdraw(ctx, made, f"refused: {str(exc)[:160]}"))
     except ModelRunError as exc:
-        return _stopped(exc)
-    except AdapterTimeoutError as exc:
+        return _stopped(exc, _withdraw(ctx, made, f"the build stopped: {_STOPPED.get(exc.reason, exc.reason)}"))
+    except (AdapterTimeoutError, McpServerError) as exc:  # a hung CLI, or an MCP server the model could not reach
+        withdrawn = _withdraw(ctx, made, f"the build failed: {str(exc)[:160]}")
         return AgentResult(signal=f"build failed: {exc}",
                            summary={"last_feedback": str(exc)[:200],
-                                    "outcome": f"the build failed ({str(exc)[:120]}); nothing was applied, "
+                                    "outcome": f"the build failed ({str(exc)[:120]}){withdrawn}; nothing was applied, "
                                                "launch again on this thread to retry"},
                            state={"phase": Phase.LINEAGE})
+    except ConfigError as exc:  # e.g. two MCP servers offering one tool name: named before the model is called
+        withdrawn = _withdraw(ctx, made, f"the build could not start: {str(exc)[:160]}")
+        return AgentResult(signal=f"build could not start: {exc}",
+                           summary={"last_feedback": str(exc)[:200],
+                                    "outcome": f"the build could not start ({str(exc)[:140]}){withdrawn}; nothing was "
+                                               "applied; fix the Armory, then launch again on this thread"},
+                           state={"phase": Phase.LINEAGE})
     except AccessBlockedError as exc:
+        _withdraw(ctx, made, f"blocked: {str(exc)[:160]}")  # the resumed run builds (and proposes) afresh
         return AgentResult(
             signal=f"blocked: {exc}",
             summary={"route": Route.ACCESS_RECOVERY, "blocked_on": exc.missing, "launch_contract": f"blocked: {exc}"},
             state={"route": Route.ACCESS_RECOVERY, "phase": Phase.BLOCKED,
                    "blocked": {"at": "forge", "reason": str(exc), "missing": exc.missing}},
         )
+    except Exception as exc:  # the step fails; its proposals must not wait for a gate this run will never reach
+        _withdraw(ctx, made, f"forge failed: {type(exc).__name__}: {str(exc)[:140]}")
+        raise
     said = f" — {built.final_message[:120]}" if built.final_message else ""
     spent = {"model_usage": built.usage} if built.usage is not None else {}
     chat = {"messages": [AIMessage(content=built.final_message, name="forge")]} if built.final_message else {}
-    tool_ids = list(built.proposed)
+    tool_ids = list(made)
     if not built.diff.strip():
         if tool_ids:  # the model's tools proposed calls: they go to the gate without a patch
             return AgentResult(signal=f"proposed {len(tool_ids)} tool call(s), no file change{said}", summary=spent,
@@ -193,7 +244,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
         title=hud.intent[:120],  # the requester's words, not the model's
         payload={"diff": built.diff, "base_commit": built.base_commit, "files": files},
         # a replay of this step gets its own record back
-        idempotency_key=f"{ctx.run}:{len(ctx.proposal_ids) + len(tool_ids) + 1}",
+        idempotency_key=f"{ctx.run}:{len(ctx.proposal_ids) + 1}",
     )
     ctx.emit("proposal_created", f"{proposal.id}: {len(files)} file(s), {proposal.content_hash}",
              proposal_id=proposal.id)

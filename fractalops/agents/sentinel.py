@@ -58,8 +58,10 @@ def review(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
             pending += p.status == ProposalStatus.IN_REVIEW
             continue
         ceiling = armory.bind(p.author_agent, ctx.binding(p.author_agent)).ceiling
-        decision = constitution.check_author(p.model_dump(include={"kind", "target"}) | {"files": p.payload.get("files", [])},
-                                             ceiling, AUTHOR_KIND)
+        facts = p.model_dump(include={"kind", "target"}) | {"files": p.payload.get("files", [])}
+        if declared := armory.declared_class(p.kind, p.payload):  # e.g. an MCP tool's approval_class: raises only
+            facts["declared_class"] = declared
+        decision = constitution.check_author(facts, ceiling, AUTHOR_KIND)
         store.set_approval_class(pid, ApprovalClass(decision.approval_class), author_ceiling=ceiling)
         if not decision.allowed:
             store.add_decision(pid, ApprovalRecord(decision="reject", identity=POLICY_IDENTITY, content_hash=p.content_hash,

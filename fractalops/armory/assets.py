@@ -14,6 +14,7 @@ The Armory is YAML (`FRACTALOPS_ARMORY`, default the packaged `fractalops/armory
 A selector resolves to the asset with that exact `asset_id`, else to the only asset with that `role`.
 Unknown or ambiguous selectors and duplicate asset_ids fail when the file loads (file bindings) or when a
 run binds (`configurable.bindings`). Agents with no binding run `native` (in-process, implicit asset).
+An `mcp_server` asset (see `fractalops.armory.mcp_server`) is a model's tool source, never an agent's binding.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fractalops.armory.classes import ApprovalClass
+from fractalops.armory.mcp_server import (
+    DEFAULT_TIMEOUT_S,
+    MCP_SERVER,
+    McpTransport,
+    check_mcp_fields,
+    check_tool_references,
+    declared_class,
+)
 from fractalops.armory.secrets.refs import SecretRef, parse_secret_ref
 from fractalops.errors import AmbiguousNameError, ConfigError, SecretError, UnknownNameError
 from fractalops.identity import ROLES
@@ -47,10 +56,10 @@ __all__ = [
 
 ARMORY_ENV = "FRACTALOPS_ARMORY"
 DEFAULT_ARMORY_PATH = Path(__file__).with_name("armory.yaml")
-AssetKind = Literal["native", "codex", "claude", "zai", "workspace_cli", "browser", "chat_model"]
+AssetKind = Literal["native", "codex", "claude", "zai", "workspace_cli", "browser", "chat_model", "mcp_server"]
 BUILDS_FROM_INTENT: frozenset[str] = frozenset({"codex", "claude", "zai", "chat_model"})
 """Kinds that can build a change from the intent alone (a model or a CLI agent); the others need `changes`."""
-_MODEL_FIELDS = ("model", "base_url", "tools", "max_steps", "max_output_tokens")
+_MODEL_FIELDS = ("model", "base_url", "max_steps", "max_output_tokens")  # `tools`: checked by check_mcp_fields
 _MODEL_ID = re.compile(r"^[A-Za-z0-9_-]+:\S+$")
 WorkdirPolicy = Literal["isolated_worktree", "isolated_copy"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -63,10 +72,11 @@ class RuntimeAsset(BaseModel):
 
     asset_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     """Unique id, e.g. `codex.default`; the most specific binding selector."""
-    role: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    """What the asset is for, e.g. `builder`; a binding by role needs exactly one asset with that role."""
+    role: str = Field(default="", pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]*)?$")
+    """What the asset is for, e.g. `builder`; a binding by role needs exactly one asset with that role. Required
+    for every kind but `mcp_server` (a tool source, never bound to an agent)."""
     kind: AssetKind
-    """Adapter kind: `native`, `codex`, `claude`, `zai`, `workspace_cli`, `browser` or `chat_model`."""
+    """Adapter kind: `native`, `codex`, `claude`, `zai`, `workspace_cli`, `browser`, `chat_model` or `mcp_server`."""
     command: list[str] = Field(default_factory=list)
     """argv template; `{python}`, `{task_file}`, `{workdir}`… are filled by the adapter. Empty for `native`."""
     env: dict[str, str] = Field(default_factory=dict)
@@ -78,8 +88,6 @@ class RuntimeAsset(BaseModel):
     """`chat_model` only: an `init_chat_model` id `provider:model` (e.g. `openai:gpt-4.1-mini`)."""
     base_url: str = ""
     """`chat_model` only: an OpenAI- or Anthropic-compatible endpoint instead of the provider's default."""
-    tools: list[str] = Field(default_factory=list)
-    """`chat_model` only: tool-providing assets (MCP servers) whose tools this model may use."""
     max_steps: int = Field(default=40, gt=0)
     """`chat_model` only: model calls one run may make (the tool-loop budget)."""
     max_output_tokens: int = Field(default=200_000, gt=0)
@@ -99,6 +107,26 @@ class RuntimeAsset(BaseModel):
     allowed_roles: list[str] = Field(default_factory=lambda: ["operator"])
     """Roles whose runs may bind an agent to this asset by name (`*`: any authenticated identity). The Armory's own
     default `bindings` need no role; the server refuses a run naming an asset the caller's roles may not bind."""
+    transport: McpTransport | None = None
+    """`mcp_server` only: `stdio` (the Armory starts `command` with `env` and resolved `secrets`) or
+    `streamable_http` (the server runs elsewhere, at `url`)."""
+    url: str = ""
+    """`mcp_server` with transport `streamable_http` only: the endpoint, e.g. `http://127.0.0.1:8931/mcp`."""
+    tools: list[str] | dict[str, str] = Field(default_factory=dict)
+    """`mcp_server`: optional tool name → `read` | `mutate`, overriding the server's annotations. `chat_model`: the
+    `mcp_server` asset ids whose tools the model may use."""
+    approval_class: dict[str, ApprovalClass] = Field(default_factory=dict)
+    """`mcp_server` only: tool name → class of its `tool_call` proposals, above the default standard (raises only)."""
+    tool_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_-]*$")
+    """`mcp_server` only: prepended to each tool's name as the model sees it (two servers may then share names);
+    the call the server gets, and the gate's `args.tool`, keep the tool's own name."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mcp_timeout(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") == MCP_SERVER and "timeout_s" not in data:
+            return {**data, "timeout_s": DEFAULT_TIMEOUT_S}
+        return data
 
     @field_validator("env", "secrets", mode="after")
     @classmethod
@@ -149,12 +177,15 @@ class RuntimeAsset(BaseModel):
             raise ValueError(f"{', '.join(both)} set in both `env` and `secrets`; keep one")
         if self.kind == "workspace_cli" and not self.command:
             raise ValueError("a workspace_cli asset needs a `command`")
+        if not self.role and self.kind != MCP_SERVER:
+            raise ValueError("role: a role is required (e.g. `builder`); only mcp_server assets may leave it out")
         if self.kind == "chat_model":
             self._check_chat_model()
         else:
             given = [name for name in _MODEL_FIELDS if name in self.model_fields_set]
             if given:
                 raise ValueError(f"{', '.join(given)} only apply to kind chat_model, not {self.kind}")
+        check_mcp_fields(self)
         return self
 
     def _check_chat_model(self) -> None:
@@ -210,6 +241,14 @@ class Armory(BaseModel):
     def asset_ids(self) -> list[str]:
         return [asset.asset_id for asset in self.assets]
 
+    def mcp_servers(self) -> list[RuntimeAsset]:
+        """The `mcp_server` assets, in file order."""
+        return [asset for asset in self.assets if asset.kind == MCP_SERVER]
+
+    def declared_class(self, kind: str, payload: Mapping[str, Any]) -> str | None:
+        """The class this Armory declares for a proposal (a `tool_call`'s `approval_class`), for the constitution."""
+        return declared_class(self.assets, kind, payload)
+
     def asset(self, asset_id: str) -> RuntimeAsset:
         """The asset with exactly this id; `UnknownNameError` listing the valid ids otherwise."""
         for asset in self.assets:
@@ -221,7 +260,7 @@ class Armory(BaseModel):
 
     def selectors(self) -> list[str]:
         """Every valid selector: asset_ids, roles held by exactly one asset, and `native`."""
-        roles = [asset.role for asset in self.assets]
+        roles = [asset.role for asset in self.assets if asset.role]
         unique_roles = {role for role in roles if roles.count(role) == 1}
         return sorted(set(self.asset_ids()) | unique_roles | {NATIVE_ASSET.asset_id})
 
@@ -233,7 +272,7 @@ class Armory(BaseModel):
         for asset in self.assets:
             if asset.asset_id == selector:
                 return asset
-        by_role = [asset for asset in self.assets if asset.role == selector]
+        by_role = [asset for asset in self.assets if asset.role and asset.role == selector]
         if len(by_role) == 1:
             return by_role[0]
         if by_role:
@@ -248,11 +287,16 @@ class Armory(BaseModel):
     def bind(self, agent: str, selector: str | None = None) -> RuntimeAsset:
         """The asset for `agent`: the run's selector if given, else the Armory default, else `native`."""
         if selector is not None:
-            return self.resolve(selector, where=f"configurable.bindings[{agent!r}]")
-        default = self.bindings.get(agent)
-        if default is None:
+            where = f"configurable.bindings[{agent!r}]"
+        elif (selector := self.bindings.get(agent)) is not None:
+            where = f"{self.source}: bindings.{agent}"
+        else:
             return NATIVE_ASSET
-        return self.resolve(default, where=f"{self.source}: bindings.{agent}")
+        asset = self.resolve(selector, where=where)
+        if asset.kind == MCP_SERVER:
+            raise ConfigError(f"{where}: {asset.asset_id!r} is an mcp_server, a source of tools for a chat_model "
+                              f"asset (list it in that asset's `tools:`), not something {agent!r} can run as")
+        return asset
 
     def bindings_for(self, run_bindings: Mapping[str, Any] | None) -> dict[str, RuntimeAsset]:
         """Agent → asset for the Armory defaults overlaid with a run's `configurable.bindings`.
@@ -362,6 +406,7 @@ def load_armory(path: Path | str | None = None) -> Armory:
             raise ConfigError(f"armory file {source}: bindings.{agent} must be an asset_id or role string, "
                               f"got {selector!r}")
         bindings[str(agent)] = selector
+    check_tool_references(source, assets)
     armory = Armory(assets=assets, bindings=bindings, source=source)
     for agent in bindings:
         armory.bind(agent)  # unknown/ambiguous file bindings fail at load, naming file and agent

@@ -8,14 +8,17 @@ humans with role owner/security; agents may not even propose).
 
 Decision inputs and outputs (plain JSON):
 
-`approval_class` — input ``{"proposal": {"kind": str, "target": str, "files": [str], "risk": str?}}``;
+`approval_class` — input ``{"proposal": {"kind": str, "target": str, "files": [str], "risk": str?,
+"declared_class": str?}}``;
 output one of the class names. Rules: kinds `constitution_change`, `secret_rotation`, `access_grant` →
 restricted; `infra_change`, `deploy`, `dependency_change` → elevated; files under `.github/`, `infra/`,
 `deploy/`, CI/build files, secret-ish names, `*.rego`, `armory.yaml` or `fractalops/armory/`, absolute or
 `..` paths, paths or targets holding a control character, `"` or `\\`, or a target naming
 prod/infra/secrets/constitution as a word → at least elevated (target and paths are NFKC-folded first);
 `workspace_patch`/`docs_patch` touching only docs/tests/markdown → routine; everything else (`workspace_patch`, `ontology_mapping`, …)
-→ standard. `risk` (low/medium/high/critical or a class name) only ever raises; unknown risk → elevated.
+→ standard (a `tool_call` too). `risk` (low/medium/high/critical or a class name) only ever raises; unknown risk →
+elevated. `declared_class` (what the Armory declares for the action, e.g. an MCP tool's `approval_class`) only ever
+raises; anything but a class name → elevated.
 
 `author_decision` — input ``{"proposal": {...}, "author": {"ceiling": <class>, "principal_kind":
 "agent"|"human"}}``; output ``{"allowed": bool, "reason": str, "approval_class": str, "ceiling": str,
@@ -58,7 +61,7 @@ PACKAGE = "data.fractalops.constitution"
 ENTRYPOINTS = ("approval_class", "author_decision", "approval_decision")
 """The rules the harness queries (OPA: `POST /v1/data/fractalops/constitution/<rule>`)."""
 _ENTRYPOINT_PREFIX = "fractalops/constitution"
-_PROPOSAL_KEYS = ("kind", "target", "files", "risk")
+_PROPOSAL_KEYS = ("kind", "target", "files", "risk", "declared_class")
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def _file_path(item: Any) -> Any:
 
 
 def policy_input(proposal: Mapping[str, Any] | Any) -> dict[str, Any]:
-    """The `proposal` part of a policy input: kind, target, files (paths) and risk; nothing else is sent."""
+    """The `proposal` part of a policy input: kind, target, files (paths), risk and declared class; nothing else."""
     if hasattr(proposal, "model_dump"):
         proposal = proposal.model_dump(mode="json")
     if not isinstance(proposal, Mapping):

@@ -79,6 +79,8 @@ POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     # The Armory is what a run may bind (binding itself is checked per asset by `allowed_roles`); it holds secret
     # refs, never values, so every launcher may read it.
     ("armory", "read"): _EVERYONE,
+    # Listing an MCP server's tools starts that server (with its secrets): people who judge tool calls may ask.
+    ("armory_tools", "read"): _HUMANS,
     # Which credentials the server holds, and changing them, is operator business; values never leave the server.
     ("secrets", "read"): _OPERATORS,
     ("secrets", "write"): _OPERATORS,
@@ -108,6 +110,7 @@ NOTES: dict[str, str] = {
     "server_meta": "`/info`, `/docs`, `/openapi.json`, `/metrics`, `/` (only `/ok` needs no key)",
     "identity": "`/whoami`: the presented key's identity and roles",
     "armory": "assets, bindings and kinds; secret refs only, never values",
+    "armory_tools": "`/armory/{asset_id}/tools`: an MCP server's tools, read or mutate and why (connects to it)",
     "secrets": "values go in (request body) and never come out",
     "connectors": "Armory secret refs vs the backend",
     "semantics": "describe, impact paths, vocabulary check (read-only)",

@@ -31,6 +31,7 @@ from fractalops.server import (
     evidence_routes,
     feature_routes,
     identity_routes,
+    mcp_routes,
     secret_routes,
     semantics_routes,
 )
@@ -208,6 +209,7 @@ app = Starlette(
         *evidence_routes.routes,
         *identity_routes.routes,
         *armory_routes.routes,
+        *mcp_routes.routes,
         *secret_routes.routes,
         *semantics_routes.routes,
         *feature_routes.routes,

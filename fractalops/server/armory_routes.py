@@ -22,7 +22,8 @@ __all__ = ["routes", "armory_document"]
 
 
 def armory_document(armory: Armory) -> dict[str, Any]:
-    """Every asset (kind, role, ceiling, who may bind it, secret refs) and every agent's default binding."""
+    """Every asset (kind, role, ceiling, who may bind it, secret refs; an MCP server's transport, url, tool overrides,
+    classes and prefix; a model's tool sources) and every agent's default binding."""
     bindings = {agent: armory.bind(agent).asset_id for agent in sorted(armory.bindings)}
     bound: dict[str, list[str]] = {}
     for agent, asset_id in bindings.items():
@@ -32,6 +33,11 @@ def armory_document(armory: Armory) -> dict[str, Any]:
         "timeout_s": a.timeout_s, "output_cap_bytes": a.output_cap_bytes, "command": list(a.command),
         "env": dict(a.env), "secrets": dict(a.secrets), "env_allow": list(a.env_allow),
         "allowed_roles": list(a.allowed_roles), "bound_agents": bound.get(a.asset_id, []),
+        "tools": a.tools if isinstance(a.tools, list) else dict(a.tools),
+        **({"transport": a.transport, "url": a.url, "approval_class": {k: str(v) for k, v in a.approval_class.items()},
+            "tool_prefix": a.tool_prefix} if a.kind == "mcp_server" else {}),
+        **({"model": a.model, "base_url": a.base_url, "max_steps": a.max_steps,
+            "max_output_tokens": a.max_output_tokens} if a.kind == "chat_model" else {}),
     } for a in armory.assets]
     return {"ok": True, "path": str(armory.source), "assets": assets, "bindings": bindings,
             "adapter_kinds": list(adapter_kinds())}

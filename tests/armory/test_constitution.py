@@ -46,6 +46,14 @@ def constitution() -> Constitution:
         ({"kind": "workspace_patch", "files": ["docs/a.md"], "risk": "made-up"}, "elevated"),
         ({"kind": "workspace_patch", "files": [".github/x"], "risk": "low"}, "elevated"),
         ({"kind": "workspace_patch", "files": [{"path": "docs/a.md", "op": "modify"}]}, "routine"),
+        ({"kind": "tool_call", "target": "mcp://memory.mcp", "files": []}, "standard"),
+        ({"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": "elevated"}, "elevated"),
+        ({"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": "restricted"},
+         "restricted"),
+        ({"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": "routine"}, "standard"),
+        ({"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": "made-up"}, "elevated"),
+        ({"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": 3}, "elevated"),
+        ({"kind": "tool_call", "target": "mcp://prod.tickets", "files": []}, "elevated"),
     ],
 )
 def test_classify_examples(constitution: Constitution, proposal: dict, expected: str) -> None:
@@ -77,6 +85,26 @@ def test_escapes_and_unicode_cannot_lower_the_class(
 def test_policy_input_sends_only_the_judged_fields() -> None:
     doc = policy_input({"kind": "k", "files": [{"path": "a"}], "diff": "x" * 10_000, "risk": "low"})
     assert doc == {"kind": "k", "files": ["a"], "risk": "low"}
+    tool_call = policy_input({"kind": "tool_call", "target": "mcp://m", "files": [], "declared_class": "elevated",
+                              "arguments": {"secret": "not sent"}})
+    assert tool_call == {"kind": "tool_call", "target": "mcp://m", "files": [], "declared_class": "elevated"}
+
+
+@pytest.mark.parametrize("declared", [*APPROVAL_CLASSES, "made-up", None])
+@pytest.mark.parametrize("files", [[], ["docs/a.md"], [".github/x.yml"]])
+def test_a_declared_class_never_lowers_the_class(constitution: Constitution, declared: str | None, files: list) -> None:
+    base = constitution.classify({"kind": "workspace_patch", "files": files})
+    declared_doc = {"kind": "workspace_patch", "files": files, "declared_class": declared}
+    # None is "nothing declared"; a name that is not a class is not trusted to mean anything low
+    floor = 0 if declared is None else class_rank(declared) if declared in APPROVAL_CLASSES else 2
+    assert class_rank(constitution.classify(declared_doc)) == max(class_rank(base), floor)
+
+
+def test_a_tool_call_above_the_model_assets_ceiling_is_refused(constitution: Constitution) -> None:
+    call = {"kind": "tool_call", "target": "mcp://tickets.mcp", "files": [], "declared_class": "elevated"}
+    refused = constitution.check_author(call, "standard", "agent")
+    assert not refused.allowed and "above the author's ceiling standard" in refused.reason
+    assert constitution.check_author(call, "elevated", "agent").allowed
 
 
 def test_author_above_ceiling_is_refused_not_downgraded(constitution: Constitution) -> None:

@@ -128,6 +128,12 @@ _EXAMPLE_PROPOSALS = [
     {"kind": "workspace_patch", "files": ["infra/x.tf"]},
     {"kind": "constitution_change"},
     {"kind": "workspace_patch", "files": ["a.py"]},
+    {"kind": "tool_call", "target": "mcp://memory.mcp", "files": []},
+    {"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": "elevated"},
+    {"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": "routine"},
+    {"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": "made-up"},
+    {"kind": "tool_call", "target": "mcp://memory.mcp", "files": [], "declared_class": 3},
+    {"kind": "tool_call", "target": "mcp://secrets.mcp", "files": [], "declared_class": None},
 ]
 
 _EXAMPLE_AUTHORS = [
@@ -275,7 +281,7 @@ _FILES = st.one_of(
 )
 _KINDS = st.sampled_from([
     "workspace_patch", "docs_patch", "ontology_mapping", "constitution_change", "secret_rotation", "access_grant",
-    "infra_change", "deploy", "dependency_change", "advice", "whatever", "Deploy", "", 7,
+    "infra_change", "deploy", "dependency_change", "advice", "whatever", "Deploy", "", 7, "tool_call",
 ])
 _TARGETS = st.one_of(
     st.sampled_from([
@@ -293,7 +299,7 @@ _RISKS = st.sampled_from([
 ])
 _PROPOSALS = st.fixed_dictionaries(
     {},
-    optional={"kind": _KINDS, "files": _FILES, "target": _TARGETS, "risk": _RISKS,
+    optional={"kind": _KINDS, "files": _FILES, "target": _TARGETS, "risk": _RISKS, "declared_class": _RISKS,
               "diff": st.just("not sent to the policy")},
 )
 _CEILINGS = st.sampled_from([*APPROVAL_CLASSES, "root", "", "Standard"])

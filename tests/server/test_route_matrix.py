@@ -161,6 +161,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/evidence/verify"): Rule("evidence", "read", "plain"),
     ("GET", "/whoami"): Rule("identity", "read", "plain"),
     ("GET", "/armory"): Rule("armory", "read", "plain"),
+    # the default Armory declares no MCP server: an allowed caller is told the asset is not one (422), not refused
+    ("GET", "/armory/{asset_id}/tools"): Rule("armory_tools", "read", "plain", allowed_status=frozenset({422})),
     ("GET", "/secrets"): Rule("secrets", "read", "plain"),
     ("PUT", "/secrets"): Rule("secrets", "write", "plain",
                               body=lambda r: {"ref": "openbao://kv/matrix/probe#v", "value": "probe-value"}),
@@ -233,7 +235,8 @@ def _url(path: str, res: Resources) -> str:
     return (path.replace("{thread_id}", res.thread_id).replace("{run_id}", res.run_id)
             .replace("{checkpoint_id}", res.checkpoint_id).replace("{proposal_id}", res.proposal_id)
             .replace("{cron_id}", res.cron_id).replace("{assistant_id}", res.assistant_id)
-            .replace("{namespace}", "forge").replace("{operation_id}", "op").replace("{agent}", "forge"))
+            .replace("{namespace}", "forge").replace("{operation_id}", "op").replace("{asset_id}", "workspace.default")
+            .replace("{agent}", "forge"))
 
 
 def _request(client: httpx.Client, method: str, path: str, rule: Rule | None, res: Resources) -> httpx.Response:

@@ -118,6 +118,21 @@ class_ranks contains 2 if regex.match(`(^|[^a-z0-9])(prod|production|infra|infra
 
 class_ranks contains risk_rank[lower(proposal.risk)] if is_string(proposal.risk)
 
+# A class the Armory declares for this action (an MCP tool's `approval_class`, on its `tool_call` proposals): it
+# only ever raises. A `tool_call` has no files, so it starts at standard like any other kind not listed above.
+class_ranks contains rank[proposal.declared_class] if is_string(proposal.declared_class)
+
+# A declared class that is not a class name (or not a string) is not trusted to mean anything low: elevated.
+class_ranks contains 2 if {
+	is_string(proposal.declared_class)
+	not rank[proposal.declared_class]
+}
+
+class_ranks contains 2 if {
+	proposal.declared_class != null
+	not is_string(proposal.declared_class)
+}
+
 # An unrecognised risk rating is not trusted to mean "low": it raises to elevated.
 class_ranks contains 2 if {
 	is_string(proposal.risk)

@@ -1,4 +1,5 @@
-"""`fractalops armory`: the server's runtime assets (`GET /armory`), or an Armory file checked offline (`--file`)."""
+"""`fractalops armory`: the server's runtime assets (`GET /armory`), an MCP server's tools (`GET /armory/<id>/tools`),
+or an Armory file checked offline (`--file`)."""
 
 from __future__ import annotations
 
@@ -31,17 +32,52 @@ def _offline(path: Path) -> dict[str, Any]:
             "bindings": {agent: armory.bind(agent).asset_id for agent in sorted(armory.bindings)}}
 
 
+def _details(asset: dict[str, Any]) -> str:
+    """What a model or MCP asset reaches: the model id, its endpoint and tool sources, or the MCP transport and
+    endpoint."""
+    if asset["kind"] == "mcp_server":
+        where = asset.get("url") or " ".join(asset["command"])
+        prefix = f"; names prefixed {asset['tool_prefix']}" if asset.get("tool_prefix") else ""
+        overrides = f"; overrides {', '.join(f'{k}={v}' for k, v in asset['tools'].items())}" if asset.get("tools") else ""
+        return f"{asset.get('transport')}: {where}{prefix}{overrides}"
+    if asset["kind"] == "chat_model":
+        at = f" at {asset['base_url']}" if asset.get("base_url") else ""
+        tools = f"; tools from {', '.join(asset['tools'])}" if asset.get("tools") else ""
+        return f"{asset.get('model', '')}{at}{tools}"
+    return ""
+
+
 @app.command("list")
 def list_assets(as_json: JsonFlag = False) -> None:
-    """The server's assets with their kind, role, ceiling, who may bind them and the agents bound by default."""
+    """The server's assets with their kind, role, ceiling, who may bind them and the agents bound by default (chat
+    models with their model and tool sources, MCP servers with their transport)."""
     document = server().get("/armory")
     if as_json:
         emit_json(document["assets"])
         return
-    out.table(["asset_id", "role", "kind", "ceiling", "allowed roles", "secret env", "bound agents"],
-              [(a["asset_id"], a["role"], a["kind"], a["ceiling"], ", ".join(a["allowed_roles"]),
-                ", ".join(a["secrets"]), ", ".join(a["bound_agents"])) for a in document["assets"]],
+    out.table(["asset_id", "role", "kind", "ceiling", "allowed roles", "secret env", "bound agents", "details"],
+              [(a["asset_id"], a["role"] or "-", a["kind"], a["ceiling"], ", ".join(a["allowed_roles"]),
+                ", ".join(a["secrets"]), ", ".join(a["bound_agents"]), _details(a)) for a in document["assets"]],
               title=f"Armory {document['path']}")
+
+
+@app.command("tools")
+def tools(asset_id: Annotated[str, typer.Argument(help="An mcp_server asset of the server's Armory.")],
+          as_json: JsonFlag = False) -> None:
+    """An MCP server's tools as the Armory governs them: read (runs in the agent loop) or mutate (a tool_call
+    proposal), where that came from (override, annotation, default) and a mutate tool's approval class. The server
+    connects to the MCP server to list them."""
+    from urllib.parse import quote
+
+    document = server().get(f"/armory/{quote(asset_id, safe='')}/tools")
+    if as_json:
+        emit_json(document)
+        return
+    out.table(["tool", "policy", "from", "approval class", "description"],
+              [(t["exposed_name"] if t["exposed_name"] == t["name"] else f"{t['exposed_name']} ({t['name']})",
+                t["policy"], t["source"], t["approval_class"] or "-", t["description"].split("\n", 1)[0])
+               for t in document["tools"]],
+              title=f"{document['asset_id']} ({document['transport']}) in {document['path']}")
 
 
 @app.command("check")

@@ -24,6 +24,9 @@ __all__ = [
 
 
 class ProposalStatus(StrEnum):
+    """Where a proposal is in its life; `outcome_unknown` is terminal: relay started an external call (a `tool_call`)
+    and no result was recorded, so whether it took effect is unknown and it is never called again by itself."""
+
     PROPOSED = "proposed"
     IN_REVIEW = "in_review"
     APPROVED = "approved"
@@ -33,6 +36,7 @@ class ProposalStatus(StrEnum):
     VISIBLE = "visible"
     EVIDENCED = "evidenced"
     STALE = "stale"
+    OUTCOME_UNKNOWN = "outcome_unknown"
 
 
 _S = ProposalStatus
@@ -40,12 +44,13 @@ _TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     _S.PROPOSED: frozenset({_S.IN_REVIEW, _S.REJECTED}),
     _S.IN_REVIEW: frozenset({_S.IN_REVIEW, _S.APPROVED, _S.REJECTED}),
     _S.APPROVED: frozenset({_S.PUBLISHED, _S.STALE}),
-    _S.PUBLISHED: frozenset({_S.APPLIED, _S.STALE}),
+    _S.PUBLISHED: frozenset({_S.APPLIED, _S.STALE, _S.OUTCOME_UNKNOWN}),
     _S.STALE: frozenset({_S.IN_REVIEW, _S.REJECTED}),
     _S.APPLIED: frozenset({_S.VISIBLE}),
     _S.VISIBLE: frozenset({_S.EVIDENCED}),
     _S.REJECTED: frozenset(),
     _S.EVIDENCED: frozenset(),
+    _S.OUTCOME_UNKNOWN: frozenset(),
 }
 
 
@@ -89,7 +94,8 @@ class ExecutionRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     commit: str
-    """The commit created in the target (its message carries the proposal id)."""
+    """The commit created in the target (its message carries the proposal id); for a `tool_call`, the evidence ref
+    (`sha256:<hex>`, the artifact store) of the tool's recorded result."""
     applied_hash: str
     """The content hash that was applied (equals the approved hash)."""
     at: str
@@ -142,6 +148,10 @@ class Proposal(BaseModel):
     the humans, or `policy:constitution` for sentinel's routine approval; cleared whenever the hash changes."""
     executed: ExecutionRecord | None = None
     """What relay executed, once applied."""
+    started_at: str = Field(default="", exclude_if=lambda value: not value)
+    """When relay began executing it, written durably before an external call (a `tool_call`); a record that has it
+    and no `executed` was interrupted between the call and its record and ends `outcome_unknown`. Absent from the
+    serialized record until set (records from before it existed read the same)."""
     feedback: str = ""
     """The latest reject message or stale reason, shown to the proposing agent."""
     evidence: dict[str, str] = Field(default_factory=dict)

@@ -20,7 +20,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 from fractalops.errors import DecisionError
 from fractalops.identity import Principal
 from fractalops.planes.proposals.kinds import check_edit as check_edit_shape
-from fractalops.planes.proposals.kinds import edited_payload, files_in_diff, review_args
+from fractalops.planes.proposals.kinds import editable_fields, edited_payload, files_in_diff, review_args
 from fractalops.planes.proposals.model import ApprovalClass, ApprovalRecord, Proposal, ProposalStatus
 from fractalops.planes.proposals.store import ProposalStore, utcnow
 
@@ -110,14 +110,16 @@ class ReviewOutcome:
 
 
 def _describe(p: Proposal, status: str, note: str) -> str:
-    editable = "global_iri, match" if p.kind == "ontology_mapping" else "diff"
+    editable = editable_fields(p.kind)
     asked = f" for {p.requester}" if p.requester else ""
     edited = f" · edited by {', '.join(p.editors)} (editors cannot approve it)" if p.editors else ""
     lines = [
         f"**{p.title or p.kind}** — proposed by {p.author_agent}{asked} on thread {p.thread_id}{edited}",
         f"- proposal `{p.id}` · class **{p.approval_class}** · {status}",
         f"- content hash `{p.content_hash}` (an approval binds to it; an edit makes a new one)",
-        f"- target `{p.target}` · files: {', '.join(p.payload.get('files', [])) or '(none)'}",
+        f"- target `{p.target}` · " + (f"tool `{p.payload.get('tool')}`, run once by relay after approval"
+                                         if p.kind == "tool_call" else
+                                         f"files: {', '.join(p.payload.get('files', [])) or '(none)'}"),
         f"- editable: {editable} (other args are shown for reference and ignored on edit)",
     ]
     if p.feedback:

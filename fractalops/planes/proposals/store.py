@@ -5,6 +5,10 @@ proposal back and no other thread ever can. A v1 file is migrated in place when 
 index are added, every record is rewritten in the v2 format (its `principal` becomes its `requester`), and v1 forge
 ids (`prop_<12 hex>_r<run>_<n>`) get the key forge now passes (`<run>:<n>`), so a step interrupted before the
 upgrade still finds its proposal on replay.
+
+Schema v3 (from v2): the `tool_call` kind, the terminal status `outcome_unknown` and the record field `started_at`
+(relay's durable marker before an external call). No v2 record changes: opening a v2 file only raises its version,
+so that a fractalops that predates them refuses the file instead of misreading a v3 record.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from fractalops.planes.proposals.model import (
     content_hash,
 )
 
-__all__ = ["ProposalStore", "SCHEMA_VERSION", "utcnow"]
+__all__ = ["ProposalStore", "SCHEMA_VERSION", "WITHDRAWN", "utcnow"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS proposals (
@@ -46,10 +50,13 @@ CREATE INDEX IF NOT EXISTS proposals_thread ON proposals(thread_id);
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
 _KEY_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS proposals_thread_key ON proposals(thread_id, idempotency_key)"
-SCHEMA_VERSION = 2
-"""1: the first format. 2: `idempotency_key` (unique per thread); records carry requester, editors, author ceiling."""
+SCHEMA_VERSION = 3
+"""1: the first format. 2: `idempotency_key` (unique per thread); records carry requester, editors, author ceiling.
+3: `tool_call` proposals, status `outcome_unknown`, `started_at` (absent from a record until set)."""
 _V1_FORGE_ID = re.compile(r"^prop_[0-9a-f]{12}_r(\d+)_(\d+)$")
 _RANK = {c: i for i, c in enumerate(ApprovalClass)}
+WITHDRAWN = "withdrawn"
+"""How the feedback of a withdrawn proposal starts (`rejected` before anyone reviewed it; see `withdraw`)."""
 
 
 def utcnow() -> str:
@@ -80,8 +87,9 @@ class ProposalStore:
             elif version > SCHEMA_VERSION:
                 raise ProposalError(f"{path} has proposal schema v{version}, newer than this fractalops "
                                     f"(v{SCHEMA_VERSION}); upgrade fractalops to open it")
-            elif version == 1:
-                _migrate_v1(db)
+            elif version < SCHEMA_VERSION:
+                if version == 1:
+                    _migrate_v1(db)
                 db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             db.execute(_KEY_INDEX)
 
@@ -272,6 +280,39 @@ class ProposalStore:
                                         "approved_by": []})
 
         return self.update(proposal_id, change, to=ProposalStatus.IN_REVIEW)
+
+    def withdraw(self, proposal_id: str, reason: str) -> Proposal:
+        """End a proposal no one has reviewed yet (`proposed`), because the run that made it ended before the gate:
+        `rejected`, with `withdrawn: <reason>` as its feedback. A proposal already past `proposed` is returned as is
+        (a human or relay owns it now)."""
+
+        with self._tx() as db:  # read and write in one transaction: a reviewer's decision cannot slip in between
+            row = db.execute("SELECT record FROM proposals WHERE id = ?", (proposal_id,)).fetchone()
+            if row is None:
+                raise ProposalError(f"unknown proposal {proposal_id!r} in {self.path}")
+            current = Proposal.model_validate_json(row[0])
+            if current.status != ProposalStatus.PROPOSED:
+                return current
+            now = utcnow()
+            updated = current.model_copy(update={"status": ProposalStatus.REJECTED, "updated_at": now,
+                                                 "feedback": f"{WITHDRAWN}: {reason}"[:500]})
+            db.execute("UPDATE proposals SET status = ?, record = ?, updated_at = ? WHERE id = ?",
+                       (updated.status, updated.model_dump_json(), now, proposal_id))
+        return updated
+
+    def mark_started(self, proposal_id: str) -> Proposal:
+        """Record, durably (the commit is synced before this returns), that relay is about to execute this published
+        proposal; a second start is refused, so whoever sees the marker knows an execution may have happened."""
+
+        def change(p: Proposal) -> Proposal:
+            if p.status != ProposalStatus.PUBLISHED:
+                raise ProposalError(f"proposal {proposal_id} is {p.status}; only a published proposal is executed")
+            if p.started_at:
+                raise ProposalError(f"proposal {proposal_id}: relay already started executing it at {p.started_at}; "
+                                    "it is never executed twice")
+            return p.model_copy(update={"started_at": utcnow()})
+
+        return self.update(proposal_id, change)
 
     def mark_applied(self, proposal_id: str, execution: ExecutionRecord) -> Proposal:
         return self.update(proposal_id, lambda p: p.model_copy(update={"executed": execution}), to=ProposalStatus.APPLIED)

@@ -1,4 +1,4 @@
-"""Schema migration of the proposal store: a v1 file (frozen fixture) is brought to v2 in place when opened."""
+"""Schema migration of the proposal store: a v1 file (frozen fixture) is brought to the current version in place."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _raw(path: Path, query: str) -> list[tuple]:
 def test_a_v1_file_is_migrated_in_place(v1_file):
     assert _raw(v1_file, "SELECT version FROM schema_version") == [(1,)]
     store = ProposalStore(v1_file)
-    assert SCHEMA_VERSION == 2 and _raw(v1_file, "SELECT version FROM schema_version") == [(2,)]
+    assert SCHEMA_VERSION == 3 and _raw(v1_file, "SELECT version FROM schema_version") == [(3,)]
     evidenced, in_review = store.get("prop_fixture_r1_1"), store.get("prop_01a2134a0000_r2_1")
     assert evidenced.status == ProposalStatus.EVIDENCED and evidenced.approvers_for_current_hash() == ["alice"]
     assert (in_review.requester, in_review.principal, in_review.editors) == ("ci-bot", "ci-bot", [])
@@ -61,7 +61,7 @@ def test_migration_runs_once_and_reopening_is_a_no_op(v1_file):
     before = _raw(v1_file, "SELECT id, record, idempotency_key FROM proposals ORDER BY id")
     ProposalStore(v1_file)
     assert _raw(v1_file, "SELECT id, record, idempotency_key FROM proposals ORDER BY id") == before
-    assert _raw(v1_file, "SELECT version FROM schema_version") == [(2,)]
+    assert _raw(v1_file, "SELECT version FROM schema_version") == [(3,)]
 
 
 def test_a_file_from_a_newer_fractalops_is_refused(tmp_path):
@@ -80,3 +80,21 @@ def test_the_key_is_unique_per_thread_in_the_schema_itself(tmp_path):
                  idempotency_key="1:1")
     with sqlite3.connect(path) as db, pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         db.execute("INSERT INTO proposals VALUES ('prop_x', 't', '/r', 'proposed', '{}', 'now', 'now', '1:1')")
+
+
+def test_withdraw_ends_only_a_proposal_no_one_has_reviewed(tmp_path):
+    store = ProposalStore(tmp_path / "proposals.sqlite")
+
+    def made(n: int) -> Proposal:
+        return store.create(thread_id="t1", author_agent="forge", requester="alice", kind="tool_call",
+                            target="mcp://memory.mcp", payload={"asset_id": "memory.mcp", "tool": "t", "arguments": {"n": n}})
+
+    fresh, reviewed = made(1), made(2)
+    store.transition(reviewed.id, ProposalStatus.IN_REVIEW)
+    withdrawn = store.withdraw(fresh.id, "the run stopped")
+    assert (withdrawn.status, withdrawn.feedback) == (ProposalStatus.REJECTED, "withdrawn: the run stopped")
+    assert store.get(fresh.id) == withdrawn
+    assert store.withdraw(reviewed.id, "the run stopped").status == ProposalStatus.IN_REVIEW, "a reviewer owns it now"
+    assert store.get(reviewed.id).feedback == ""
+    with pytest.raises(ProposalError, match="unknown proposal"):
+        store.withdraw("prop_missing", "x")
