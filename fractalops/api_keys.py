@@ -2,7 +2,9 @@
 
 One implementation, read by the server (which authenticates with it) and by the CLI (which, on a local server with
 a single key, uses that key), and written only for the development key `fractalops serve` creates. The file maps
-each key to its identity and roles: `{"<key>": {"identity": "<name>", "roles": ["operator", "approver", ...]}}`.
+each key to its identity and roles: `{"<key>": {"identity": "<name>", "roles": ["operator", "approver", ...]}}`;
+an entry may also name the project the key belongs to (`"project": "<name>"`), which is where the telemetry it sends
+lands (a key naming none sends as project `default`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from fractalops.errors import ConfigError
-from fractalops.identity import ROLES, Principal
+from fractalops.identity import ROLES, Principal, is_project_name
 
 __all__ = ["KEYS_ENV", "keys_file", "load_api_keys", "ensure_dev_key"]
 
@@ -41,7 +43,11 @@ def _parse(text: str, where: str) -> dict[str, Principal]:
         bad = [r for r in roles if r not in ROLES] if isinstance(roles, list) else [roles]
         if bad:
             raise ConfigError(f"{where}: identity {entry['identity']!r} has unknown role(s) {bad}; valid roles: {', '.join(ROLES)}")
-        keys[key] = Principal(identity=entry["identity"], roles=frozenset(roles))
+        project = entry.get("project", "")
+        if project != "" and not is_project_name(project):
+            raise ConfigError(f"{where}: identity {entry['identity']!r} has project {project!r}; a project is 1-128 "
+                              "letters, digits, '_', '.' or '-', starting with a letter or digit")
+        keys[key] = Principal(identity=entry["identity"], roles=frozenset(roles), project=project)
     return keys
 
 

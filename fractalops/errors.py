@@ -29,6 +29,8 @@ __all__ = [
     "CatalogError",
     "IllegalPhaseError",
     "UnsafePathError",
+    "TelemetryError",
+    "TelemetryBodyError",
     "McpServerError",
     "McpCallRefusedError",
     "ModelRunError",
@@ -181,6 +183,19 @@ class UnsafePathError(FractalOpsError):
 
     def __init__(self, message: str, path: str = "") -> None:
         self.path = path
+        super().__init__(message)
+
+
+class TelemetryError(FractalOpsError):
+    """Telemetry intake: a configuration, store or replay failure (events themselves are quarantined, not raised)."""
+
+
+class TelemetryBodyError(TelemetryError):
+    """A telemetry request body refused whole (nothing of it is stored): `.status` is the HTTP answer (400 undecodable,
+    401 wrong or missing project key, 413 over the limit after decompression, 415 unsupported encoding or type)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
         super().__init__(message)
 
 

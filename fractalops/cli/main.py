@@ -29,6 +29,7 @@ GROUPS: dict[str, str] = {
     "secrets": "Secrets in the server's backend (values go in on stdin and never come out).",
     "semantics": "Global ontology, lineage and the local→global term map.",
     "steward": "RDF steward: datasets, owners, schemas, domain terms and impact paths.",
+    "telemetry": "Telemetry intake (PostHog, OTLP): counts, quarantine, mappings for unknown names, replay.",
     "warehouse": "The ClickHouse warehouse: events, facts, steward reports, proof facts.",
 }
 """Command group -> one-line help; the group is `fractalops.cli.commands.<name>.app`."""

@@ -75,6 +75,7 @@ TRANSITIONS: dict[str, frozenset[Phase]] = {
     "relay": frozenset({Phase.REVIEW, Phase.LINEAGE}),
     "access_recovery": frozenset({Phase.BLOCKED, Phase.LAUNCH, Phase.BUILD, Phase.PROVE}),
     "scribe": frozenset({Phase.CLASSIFY, Phase.REPORT}),
+    "signal_mapping": frozenset({Phase.CLASSIFY, Phase.REPORT}),
 }
 """The phases each branching node may set; every other node has one fixed successor."""
 

@@ -30,8 +30,9 @@ class Access(StrEnum):
 _A, _O, _N = Access.ALL, Access.OWN, Access.NO
 
 
-def _row(operator: Access, reviewer: Access, agent: Access, none: Access) -> Mapping[str, Access]:
-    return dict(zip(ROLE_CLASSES, (operator, reviewer, agent, none), strict=True))
+def _row(operator: Access, reviewer: Access, agent: Access, none: Access, telemetry: Access = _N) -> Mapping[str, Access]:
+    # A telemetry sender gets nothing unless a row says so: it may send telemetry and do nothing else.
+    return dict(zip(ROLE_CLASSES, (operator, reviewer, agent, none, telemetry), strict=True))
 
 
 _EVERYONE = _row(_A, _A, _A, _A)
@@ -90,6 +91,13 @@ POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     # The graph holds every thread's lineage; reviewers need impact paths to judge a change, agents read it
     # in-process through their planes, role-less keys not at all.
     ("semantics", "read"): _HUMANS,
+    # OTLP/HTTP intake (`/v1/traces`, `/v1/logs`, `/v1/metrics`): telemetry senders and operators, into the key's
+    # project. PostHog intake (`/batch/`, `/capture/`, `/e/`, `/i/v0/e/`, `/flags/`) takes no API key: the project
+    # key in its body is its authentication (server.surface.PUBLIC_INTAKE), so it has no row here.
+    ("telemetry", "write"): _row(_A, _N, _N, _N, _A),
+    # Intake counts, the quarantine and its raw payloads, and replaying it after a mapping was applied.
+    ("telemetry", "read"): _OPERATORS,
+    ("telemetry", "replay"): _OPERATORS,
     # Features aggregate every thread's proposals, approvals and failures (no payloads, no identities): reviewers
     # judge changes by them and operators run the squad; agents read theirs in-process, in their step's context.
     ("features", "read"): _HUMANS,
@@ -114,6 +122,7 @@ NOTES: dict[str, str] = {
     "secrets": "values go in (request body) and never come out",
     "connectors": "Armory secret refs vs the backend",
     "semantics": "describe, impact paths, vocabulary check (read-only)",
+    "telemetry": "OTLP intake into the key's project; counts, quarantine, replay (PostHog intake: project key in the body)",
     "features": "`/features/{agent}`: the FeaturePlane features an agent's steps read, with freshness",
 }
 

@@ -34,6 +34,7 @@ from fractalops.server import (
     mcp_routes,
     secret_routes,
     semantics_routes,
+    telemetry_routes,
 )
 from fractalops.server.private_files import secure_data_dir
 from fractalops.server.route_io import BodyError, failure, json_object
@@ -212,6 +213,7 @@ app = Starlette(
         *mcp_routes.routes,
         *secret_routes.routes,
         *semantics_routes.routes,
+        *telemetry_routes.routes,
         *feature_routes.routes,
     ],
     middleware=[Middleware(ServerSurface)],

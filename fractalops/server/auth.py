@@ -28,8 +28,9 @@ from fractalops.identity import Principal
 from fractalops.runtime import run_options, squad_resources, validate_run_input
 from fractalops.server.access import OWNER_KEY, Access, decide, refusal_message
 from fractalops.server.keys import presented_key, server_keys
+from fractalops.server.surface import is_public_intake
 
-__all__ = ["auth", "CRON_FLOOR_ENV", "cron_interval_floor_s", "shortest_cron_interval_s"]
+__all__ = ["auth", "POSTHOG_INTAKE_IDENTITY", "CRON_FLOOR_ENV", "cron_interval_floor_s", "shortest_cron_interval_s"]
 
 auth = Auth()
 
@@ -67,8 +68,15 @@ def _refuse_owner_change(value: dict[str, Any]) -> None:
         raise _FORBIDDEN(status_code=403, detail=f"metadata.{OWNER_KEY} is set by the server and cannot be changed")
 
 
+POSTHOG_INTAKE_IDENTITY = "posthog-intake"
+"""Who a PostHog intake request is before its route checks the project key in its body (it holds no role)."""
+
+
 @auth.authenticate
-async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDict:
+async def authenticate(headers: dict[bytes, bytes], path: str, method: str) -> Auth.types.MinimalUserDict:
+    if is_public_intake(method, path):
+        # PostHog clients send no header; the route authenticates the project key in the body (server.surface).
+        return {"identity": POSTHOG_INTAKE_IDENTITY, "roles": [], "permissions": [], "is_authenticated": True}
     presented = presented_key(headers)
     if not presented:
         raise _FORBIDDEN(status_code=401, detail="missing API key: send it as the x-api-key header")
@@ -79,7 +87,8 @@ async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDic
     if principal is None:
         raise _FORBIDDEN(status_code=401, detail="invalid API key")
     roles = sorted(principal.roles)
-    return {"identity": principal.identity, "roles": roles, "permissions": roles, "is_authenticated": True}
+    return {"identity": principal.identity, "roles": roles, "permissions": roles, "is_authenticated": True,
+            "project": principal.project}
 
 
 def _check_bindings(principal: Principal, config: Any, context: Any) -> None:

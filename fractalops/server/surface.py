@@ -4,8 +4,13 @@ Mounted as the `http.app`'s middleware, which the LangGraph server places outerm
 before LangGraph's own CORS and private-network middleware and every response after them:
 
 - `/ok` is the only route that answers without a key; `FRACTALOPS_PUBLIC_ROUTES` may open `/info`, `/docs`,
-  `/openapi.json` and `/metrics` too (an operator setting). Everything else needs a valid key (401 otherwise) —
-  LangGraph's auth handler then applies the access table.
+  `/openapi.json` and `/metrics` too (an operator setting). Besides, the PostHog intake (`PUBLIC_INTAKE`: POST to
+  `/batch/`, `/capture/`, `/e/`, `/i/v0/e/`, `/flags/`) takes no API key, because PostHog clients send none: the
+  project key in the body is its authentication, checked by the route (401 for a wrong or missing one). Everything
+  else needs a valid key (401 otherwise) — LangGraph's auth handler then applies the access table.
+- A key with the `telemetry` role reaches only the OTLP intake (`TELEMETRY_SENDER_ROUTES`); anything else is 403.
+  A route may ask to hear of the requests refused here for their key (`on_key_refused`): the OTLP intake counts
+  them as `refused` bodies.
 - The dev runtime's `/internal/*` and `/deploy*` routes (truncate every thread, dump raw state, run deploys) are
   unreachable from outside the process: 404 for everyone; so is the v2 event-streaming transport
   (`/threads/{id}/stream/events`, `/threads/{id}/commands`, see `BLOCKED_SUFFIXES`).
@@ -19,6 +24,7 @@ before LangGraph's own CORS and private-network middleware and every response af
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -27,7 +33,8 @@ from fractalops.errors import ConfigError
 from fractalops.server.keys import presented_key, server_keys
 
 __all__ = ["ServerSurface", "BLOCKED_PREFIXES", "BLOCKED_SUFFIXES", "OPENABLE_ROUTES", "CORS_ENV", "PUBLIC_ROUTES_ENV",
-           "MAX_BODY_ENV", "DEFAULT_MAX_BODY_BYTES"]
+           "MAX_BODY_ENV", "DEFAULT_MAX_BODY_BYTES", "POSTHOG_PATHS", "PUBLIC_INTAKE", "OTLP_PATHS",
+           "TELEMETRY_SENDER_ROUTES", "KeyRefusalListener", "is_public_intake", "on_key_refused"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -49,6 +56,33 @@ turn it off in this server version (`disable_event_streaming` is dropped by its 
 Agent Chat UI use the v1 run streams, which the table covers."""
 OPENABLE_ROUTES = ("/info", "/docs", "/openapi.json", "/metrics")
 """Meta routes an operator may open to keyless clients with `FRACTALOPS_PUBLIC_ROUTES`."""
+POSTHOG_PATHS = ("/batch/", "/capture/", "/e/", "/i/v0/e/", "/flags/")
+"""The PostHog intake paths (the Python client posts only to `/batch/`; the others are what other clients use)."""
+PUBLIC_INTAKE = frozenset(("POST", path) for path in POSTHOG_PATHS)
+"""(method, path) answered without an API key: the PostHog intake, authenticated by the project key in its body."""
+OTLP_PATHS = ("/v1/traces", "/v1/logs", "/v1/metrics")
+"""The OTLP/HTTP intake paths (API key in `x-api-key`)."""
+TELEMETRY_SENDER_ROUTES = frozenset(("POST", path) for path in OTLP_PATHS)
+"""Everything a `telemetry` key may reach."""
+
+
+KeyRefusalListener = Callable[[int, str], Awaitable[None]]
+"""Called with (status, detail) when the surface refuses a request for its key (401: missing or invalid)."""
+_key_refusal_listeners: dict[tuple[str, str], KeyRefusalListener] = {}
+_log = logging.getLogger(__name__)
+
+
+def on_key_refused(method: str, path: str, listener: KeyRefusalListener) -> None:
+    """Have `listener` hear of every request to (method, path) refused here for a missing or invalid key (the OTLP
+    intake counts them: a body refused whole). A failing listener is logged; the refusal stands."""
+    _key_refusal_listeners[(method, path)] = listener
+
+
+def is_public_intake(method: str, path: str) -> bool:
+    """True for a PostHog intake request (no API key needed: the route checks the project key in the body)."""
+    return (method, path) in PUBLIC_INTAKE
+
+
 _CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _EXPOSE = "x-pagination-total, x-pagination-next, content-location"
 
@@ -97,7 +131,8 @@ class ServerSurface:
         if _is_blocked(path):
             await self._reply(scope, send, 404, "not found")
             return
-        if path not in self.public:
+        method = scope.get("method", "")
+        if path not in self.public and not (scope["type"] == "http" and is_public_intake(method, path)):
             try:
                 principal = await server_keys().lookup(presented_key(headers))
             except ConfigError as exc:
@@ -105,8 +140,13 @@ class ServerSurface:
                 return
             if principal is None:
                 missing = not presented_key(headers)
-                await self._reply(scope, send, 401, "missing API key: send it as the x-api-key header" if missing
-                                  else "invalid API key")
+                detail = "missing API key: send it as the x-api-key header" if missing else "invalid API key"
+                await self._heard(method, path, 401, detail)
+                await self._reply(scope, send, 401, detail)
+                return
+            if principal.is_telemetry_sender and (method, path) not in TELEMETRY_SENDER_ROUTES:
+                await self._reply(scope, send, 403, f"{principal.identity} holds the telemetry role: it may only send "
+                                                    f"telemetry (POST {', '.join(OTLP_PATHS)})")
                 return
         declared = headers.get(b"content-length", b"").decode("latin-1")
         if declared.isdigit() and int(declared) > self.max_body:
@@ -117,6 +157,16 @@ class ServerSurface:
             await self.app(scope, receive, send)
             return
         await self._capped(scope, receive, send)
+
+    @staticmethod
+    async def _heard(method: str, path: str, status: int, detail: str) -> None:
+        listener = _key_refusal_listeners.get((method, path))
+        if listener is None:
+            return
+        try:
+            await listener(status, detail)
+        except Exception:  # the refusal is answered whatever its listener does
+            _log.exception("key refusal listener for %s %s failed", method, path)
 
     async def _capped(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A body sent without a length is counted as it arrives: past the cap the app sees the client go away, and

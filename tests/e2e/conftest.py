@@ -19,6 +19,7 @@ KEYS = {
     "key-bot": {"identity": "review-bot", "roles": ["approver", "agent"]},
     "key-carol": {"identity": "carol", "roles": []},
     "key-dave": {"identity": "dave", "roles": []},
+    "key-tele": {"identity": "collector", "roles": ["telemetry"], "project": "shop"},
 }
 
 

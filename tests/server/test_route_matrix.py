@@ -27,7 +27,8 @@ from tests.e2e.conftest import KEYS, Server
 
 pytestmark = pytest.mark.server
 
-ROLE_KEYS = {"operator": "key-alice", "reviewer": "key-bob", "agent": "key-bot", "none": "key-dave"}
+ROLE_KEYS = {"operator": "key-alice", "reviewer": "key-bob", "agent": "key-bot", "none": "key-dave",
+             "telemetry": "key-tele"}
 """One key per role class of the access table; none of them owns carol's resources."""
 OWNER_KEY = "key-carol"
 
@@ -183,8 +184,20 @@ ROUTES: dict[tuple[str, str], Rule] = {
                                      allowed_status=frozenset({404})),
     ("POST", "/warehouse/query"): Rule("warehouse", "read", "plain", body=lambda r: {"sql": "SELECT 1 AS one"}),
     ("GET", "/features/{agent}"): Rule("features", "read", "plain"),
+    # telemetry: an empty OTLP body is a valid empty export; no metrics backend on this server (404)
+    ("POST", "/v1/traces"): Rule("telemetry", "write", "plain"),
+    ("POST", "/v1/logs"): Rule("telemetry", "write", "plain"),
+    ("POST", "/v1/metrics"): Rule("telemetry", "write", "plain", allowed_status=frozenset({404})),
+    ("GET", "/telemetry/stats"): Rule("telemetry", "read", "plain"),
+    ("GET", "/telemetry/quarantine"): Rule("telemetry", "read", "plain"),
+    ("GET", "/telemetry/quarantine/raw"): Rule("telemetry", "read", "plain", query=lambda r: {"ref": "sha256:" + "0" * 64},
+                                               allowed_status=frozenset({404})),
+    ("POST", "/telemetry/replay-quarantine"): Rule("telemetry", "replay", "plain", body=lambda r: {}),
 }
 PUBLIC = {("GET", "/ok")}
+PROJECT_KEYED = {("POST", path) for path in ("/batch/", "/capture/", "/e/", "/i/v0/e/", "/flags/")}
+"""PostHog intake: no API key, the project key in the body is its authentication; without one it is a 401 whatever
+API key is sent (and no role reaches anything else through it)."""
 BLOCKED = {("POST", "/internal/truncate"), ("GET", "/internal/debug/thread/{thread_id}"), ("GET", "/deploy"),
            ("POST", "/deploy"), ("GET", "/deploy/{operation_id}/stream"), ("POST", "/threads/{thread_id}/commands"),
            ("POST", "/threads/{thread_id}/stream/events")}
@@ -318,7 +331,8 @@ def test_every_route_has_a_rule_and_every_role_gets_exactly_it(server: Server, t
         spec = alice.get("/openapi.json").json()
     routes = [(method.upper(), path) for path, ops in spec["paths"].items() for method in ops]
     failures: list[str] = []
-    unruled = [f"{m} {p}" for m, p in routes if (m, p) not in ROUTES and (m, p) not in PUBLIC | BLOCKED | set(UNMOUNTED)]
+    unruled = [f"{m} {p}" for m, p in routes
+               if (m, p) not in ROUTES and (m, p) not in PUBLIC | PROJECT_KEYED | BLOCKED | set(UNMOUNTED)]
     assert not unruled, f"routes with no access rule (add them to POLICY and to ROUTES here): {unruled}"
     shared = _carol_resources(server, tmp_path, gate=True)
     principals = {cls: Principal(KEYS[key]["identity"], frozenset(KEYS[key]["roles"])) for cls, key in ROLE_KEYS.items()}
@@ -328,16 +342,25 @@ def test_every_route_has_a_rule_and_every_role_gets_exactly_it(server: Server, t
         rule = ROUTES.get((method, path))
         for label, key in (("no key", None), ("wrong key", "not-a-key")):
             with _client(server, key) as anon:
-                status = _request(anon, method, path, rule, shared).status_code
-            want = 200 if (method, path) in PUBLIC else 404 if (method, path) in BLOCKED else 401
+                status = (anon.request(method, path, json={"batch": []}).status_code if (method, path) in PROJECT_KEYED
+                          else _request(anon, method, path, rule, shared).status_code)
+            want = 200 if (method, path) in PUBLIC else 404 if (method, path) in BLOCKED else 401  # PROJECT_KEYED: no project key
             if status != want:
                 failures.append(f"{method} {path} [{label}]: {status}, expected {want}")
+        if (method, path) in PROJECT_KEYED:
+            for key in (*ROLE_KEYS.values(), OWNER_KEY):
+                with _client(server, key) as client:
+                    status = client.request(method, path, json={"batch": []}).status_code
+                if status != 401:
+                    failures.append(f"{method} {path} [{key}, no project key]: {status}, expected 401")
+            continue
         if (method, path) in UNMOUNTED:
             for key in (*ROLE_KEYS.values(), OWNER_KEY):
                 with _client(server, key) as client:
                     status = client.request(method, _url(path, shared), json={}).status_code
-                if status != UNMOUNTED[(method, path)]:
-                    failures.append(f"{method} {path} [{key}]: {status}, expected {UNMOUNTED[(method, path)]}")
+                want = 403 if key == ROLE_KEYS["telemetry"] else UNMOUNTED[(method, path)]  # confined before it
+                if status != want:
+                    failures.append(f"{method} {path} [{key}]: {status}, expected {want}")
             continue
         if rule is None:
             continue
@@ -367,7 +390,8 @@ def test_if_exists_never_returns_another_identitys_thread(server: Server, tmp_pa
     for key in ROLE_KEYS.values():
         with _client(server, key) as client:
             response = client.post("/threads", json={"thread_id": res.thread_id, "if_exists": "do_nothing"})
-        assert response.status_code == 409, (key, response.status_code, response.text[:200])
+        want = 403 if key == ROLE_KEYS["telemetry"] else 409  # a telemetry key reaches no thread route at all
+        assert response.status_code == want, (key, response.status_code, response.text[:200])
         assert "values" not in response.text
 
 

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from fractalops.errors import ConfigError
 from fractalops.server import keys as keys_module
+from fractalops.server import surface as surface_module
 from fractalops.server.surface import ServerSurface
 from tests.e2e.conftest import Server
 
@@ -124,3 +125,61 @@ def test_the_real_server_sends_no_cors_by_default(server: Server) -> None:
         "origin": "https://evil.example", "access-control-request-method": "POST",
         "access-control-request-private-network": "true"})
     assert preflight.status_code == 403 and "access-control-allow-private-network" not in preflight.headers
+
+
+def _intake_surface(monkeypatch: pytest.MonkeyPatch, tmp_path) -> TestClient:
+    monkeypatch.setenv("FRACTALOPS_API_KEYS", json.dumps({
+        "k": {"identity": "alice", "roles": ["operator"]},
+        "t": {"identity": "collector", "roles": ["telemetry"], "project": "shop"},
+        "ta": {"identity": "both", "roles": ["telemetry", "operator", "approver"]}}))
+    monkeypatch.setenv("FRACTALOPS_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(keys_module, "_RING", keys_module.KeyRing(tmp_path))
+    paths = ("/batch/", "/batch", "/e/", "/flags/", "/v1/traces", "/v1/logs", "/v1/metrics", "/info",
+             "/threads/search", "/telemetry/stats")
+    return TestClient(Starlette(routes=[Route(p, _inner, methods=["GET", "POST"]) for p in paths],
+                                middleware=[Middleware(ServerSurface)]))
+
+
+def test_posthog_intake_takes_no_key_only_where_and_how_posthog_posts(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path) -> None:
+    surface = _intake_surface(monkeypatch, tmp_path)
+    for path in ("/batch/", "/e/", "/flags/"):
+        assert surface.post(path).status_code == 200, path  # the route itself checks the body's project key
+        assert surface.get(path).status_code == 401, f"GET {path} is not PostHog intake"
+    assert surface.post("/batch").status_code == 401, "only the exact paths"
+    assert surface.post("/v1/traces").status_code == 401
+
+
+def test_a_telemetry_key_reaches_the_otlp_intake_and_nothing_else(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    surface = _intake_surface(monkeypatch, tmp_path)
+    for key in ("t", "ta"):  # the telemetry role confines a key, whatever else it holds
+        for path in ("/v1/traces", "/v1/logs", "/v1/metrics"):
+            assert surface.post(path, headers={"x-api-key": key}).status_code == 200
+        for method, path in (("GET", "/info"), ("POST", "/threads/search"), ("GET", "/telemetry/stats"),
+                             ("GET", "/v1/traces")):
+            refused = surface.request(method, path, headers={"x-api-key": key})
+            assert refused.status_code == 403 and "may only send telemetry" in refused.text, (key, method, path)
+    assert surface.get("/info", headers={"x-api-key": "k"}).status_code == 200
+
+
+def test_a_route_hears_of_the_key_refusals_on_its_path_and_a_broken_listener_changes_no_answer(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    surface = _intake_surface(monkeypatch, tmp_path)
+    heard: list[tuple[int, str]] = []
+
+    async def listener(status: int, detail: str) -> None:
+        heard.append((status, detail))
+
+    async def broken(status: int, detail: str) -> None:
+        raise RuntimeError("count store is down")
+
+    monkeypatch.setattr(surface_module, "_key_refusal_listeners", {})
+    surface_module.on_key_refused("POST", "/v1/traces", listener)
+    surface_module.on_key_refused("POST", "/v1/logs", broken)
+    assert surface.post("/v1/traces").status_code == 401
+    assert surface.post("/v1/traces", headers={"x-api-key": "nope"}).status_code == 401
+    assert surface.post("/v1/traces", headers={"x-api-key": "t"}).status_code == 200
+    assert surface.post("/v1/metrics", headers={"x-api-key": "nope"}).status_code == 401
+    assert heard == [(401, "missing API key: send it as the x-api-key header"), (401, "invalid API key")]
+    refused = surface.post("/v1/logs", headers={"x-api-key": "nope"})
+    assert refused.status_code == 401 and refused.json() == {"detail": "invalid API key"}

@@ -107,6 +107,12 @@ class SemanticGraph:
             self._reload_if_changed()
             return self._ds
 
+    @property
+    def version(self) -> tuple[int, int, int] | None:
+        """A stamp of the graph file that changes with every write (by this handle or any other): a cache of
+        what was read from the graph is fresh while the stamp is the same. None while the graph is empty."""
+        return _store.stamp(self.path)
+
     def named_graph(self, iri: URIRef | str) -> Graph:
         """A read-only view of one named graph (e.g. `terms_graph_iri(project)`)."""
         with self._mutex, _rdflib_quiet():

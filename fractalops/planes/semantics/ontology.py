@@ -1,4 +1,8 @@
-"""The shipped global ontology and SHACL shapes (read-only, loaded once per process)."""
+"""The shipped global ontology and SHACL shapes (read-only, loaded once per process).
+
+The ontology is every Turtle file in `ontology/` except the shapes: `fractalops.ttl` (the core classes and domain
+terms) and `telemetry.ttl` (the terms telemetry events, spans and log records are classified under).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,17 @@ from rdflib.namespace import RDF, SH
 
 from fractalops.planes.semantics.namespaces import FO
 
-__all__ = ["ontology_graph", "shapes_graph", "ontology_text", "shapes_text", "global_terms", "is_global_term"]
+__all__ = ["ONTOLOGY_FILES", "ontology_graph", "shapes_graph", "ontology_text", "shapes_text", "global_terms", "is_global_term"]
+
+
+ONTOLOGY_FILES = ("fractalops.ttl", "telemetry.ttl")
+"""The ontology's Turtle files under `ontology/`, in load order."""
 
 
 def ontology_text() -> str:
-    """The Turtle source of the global ontology."""
-    return resources.files(__package__).joinpath("ontology/fractalops.ttl").read_text("utf-8")
+    """The Turtle source of the global ontology (its files, one after the other: each declares its own prefixes)."""
+    folder = resources.files(__package__).joinpath("ontology")
+    return "\n".join(folder.joinpath(name).read_text("utf-8") for name in ONTOLOGY_FILES)
 
 
 def shapes_text() -> str:

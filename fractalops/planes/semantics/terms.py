@@ -130,6 +130,10 @@ class TermMap:
         terms = data.get("terms") if "terms" in data else data.get("local_terms")
         return cls(name, semantics, parse_local_terms(terms, str(path)))
 
+    def approved_mappings(self) -> dict[str, tuple[str, str]]:
+        """Local term → (match, global IRI) of every approved mapping of the project (from the semantic graph)."""
+        return self._approved()
+
     def _approved(self) -> dict[str, tuple[str, str]]:
         if self.semantics is None:
             return {}

@@ -4,6 +4,7 @@ Chronicle checkpoint witnesses.
     from fractalops.planes.warehouse import get_warehouse
     wh = get_warehouse()                      # process-wide, migrated, cached
     wh.insert_events([{...}])                 # invalid rows are quarantined with their reason
+    wh.insert_event_columns(batch)            # bulk writers: rows checked as they are appended (EventColumns)
     fact_id = wh.record_proof_fact(thread_id=..., proposal_id=..., content_hash=..., commit=...,
                                    graph_iri=..., chronicle_ref=...)
 
@@ -16,6 +17,7 @@ Idempotency: ReplacingMergeTree keyed on identity + FINAL on read (`Warehouse.qu
 Operator SQL (CLI, `/warehouse/query`) runs only through `Warehouse.read_only_query`: see `read_only.py`.
 """
 
+from fractalops.planes.warehouse.columns import EVENT_COLUMNS, EventColumns
 from fractalops.planes.warehouse.connect import (
     clickhouse_url,
     close_warehouse,
@@ -47,6 +49,8 @@ __all__ = [
     "WarehouseProtocol",
     "Backend",
     "Event",
+    "EventColumns",
+    "EVENT_COLUMNS",
     "Fact",
     "ProofFact",
     "ChronicleWitnessRow",

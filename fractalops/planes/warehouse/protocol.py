@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from fractalops.planes.warehouse.columns import EventColumns
 
 __all__ = ["WarehouseProtocol"]
 
@@ -21,6 +24,10 @@ class WarehouseProtocol(Protocol):
 
     def insert_events(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Insert valid events, quarantine the rest; returns how many were inserted."""
+        ...
+
+    def insert_event_columns(self, batch: EventColumns) -> int:
+        """Insert events checked as they were appended to `batch`, in one insert; returns how many."""
         ...
 
     def insert_facts(self, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -63,6 +70,10 @@ class WarehouseProtocol(Protocol):
 
     def quarantine(self, source: str, reason: str, payload: Any, *, target: str = "") -> str:
         """Keep a rejected input with its reason; returns the quarantine id."""
+        ...
+
+    def quarantine_batch(self, items: Sequence[tuple[str, str, str, Any]], *, target: str = "") -> int:
+        """Keep many rejected inputs in one insert, (id, source, reason, payload) each; returns how many."""
         ...
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

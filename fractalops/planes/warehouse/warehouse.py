@@ -20,6 +20,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from pydantic import BaseModel, ValidationError
 
 from fractalops.errors import WarehouseError
+from fractalops.planes.warehouse.columns import EVENT_COLUMNS, EventColumns
 from fractalops.planes.warehouse.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, TABLES
 from fractalops.planes.warehouse.models import ChronicleWitnessRow, Event, Fact, ProofFact, StewardReportRow
 from fractalops.planes.warehouse.read_only import ReadScope, check_read_only
@@ -226,6 +227,12 @@ class Warehouse:
         self._insert("events", _EVENT_COLUMNS, _columns(events, _EVENT_COLUMNS), column_oriented=True)
         return len(events)
 
+    def insert_event_columns(self, batch: EventColumns) -> int:
+        """Insert events already checked row by row as they were appended (`EventColumns`), in one insert; returns
+        how many."""
+        self._insert("events", EVENT_COLUMNS, batch.data, column_oriented=True)
+        return len(batch)
+
     def insert_facts(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Validate and insert facts; returns how many were inserted. Invalid rows go to `quarantine`."""
         facts: list[Fact] = self._validate(Fact, rows, "facts", lambda f: (f.project, f.kind, f.fact_id))
@@ -284,6 +291,15 @@ class Warehouse:
         self._insert("quarantine", _QUARANTINE_COLUMNS,
                      [[qid, datetime.now(UTC), source or "unknown", target, reason, _payload_text(payload)]])
         return qid
+
+    def quarantine_batch(self, items: Sequence[tuple[str, str, str, Any]], *, target: str = "") -> int:
+        """Keep many rejected inputs in one insert: (id, source, reason, payload) each; the caller picks the ids
+        (deterministic ids let a reader tell a re-inserted row from a new one). Returns how many."""
+        now = datetime.now(UTC)
+        self._insert("quarantine", _QUARANTINE_COLUMNS,
+                     [[qid, now, source or "unknown", target, reason, _payload_text(payload)]
+                      for qid, source, reason, payload in items])
+        return len(items)
 
     def delete_proof_fact(self, fact_id: str) -> bool:
         """Remove a proof fact (tests that break a proof path use this); True if it existed."""

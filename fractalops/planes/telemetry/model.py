@@ -1,0 +1,90 @@
+"""What the intake works with: sources, one decoded item (`Candidate`), the counts and the outcome of a body."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypedDict
+
+__all__ = ["Source", "COUNT_FIELDS", "Counts", "Candidate", "IntakeOutcome", "QuarantineItemJSON"]
+
+
+class Source(StrEnum):
+    """Where telemetry came from; also the `source` column of its warehouse rows."""
+
+    POSTHOG = "posthog"
+    """PostHog capture (`/batch/`, `/capture/`, `/e/`, `/i/v0/e/`)."""
+    OTEL_TRACES = "otel_traces"
+    """OTLP/HTTP spans (`/v1/traces`)."""
+    OTEL_LOGS = "otel_logs"
+    """OTLP/HTTP log records (`/v1/logs`)."""
+
+
+COUNT_FIELDS = ("received", "stored", "quarantined", "duplicates", "refused")
+"""Per source: received = stored + quarantined; a client's sent = received + duplicates; refused counts whole
+bodies refused (413, undecodable, a wrong key), in no other count."""
+
+
+class Counts(TypedDict):
+    """One source's counts (see `COUNT_FIELDS`)."""
+
+    received: int
+    stored: int
+    quarantined: int
+    duplicates: int
+    refused: int
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One event, span or log record as decoded, before classification."""
+
+    key: str
+    """Its identity for idempotency within (source, project): the PostHog uuid (derived from the content when the
+    event has none), `trace_id:span_id` for a span, a content hash for a log record or an unparsable item."""
+    name: str
+    """The local name classification looks up: the PostHog event, the span name, the log record's event name."""
+    raw: Callable[[], bytes]
+    """The item's own payload (for the quarantine's WORM copy): only built when it is quarantined."""
+    media_type: str
+    """`application/json` or `application/x-protobuf` (what `raw` is, and how a replay decodes it)."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    """Warehouse event fields besides ontology_id, project and source: event_id, ts, trace_id, session_id, attrs."""
+    problem: str = ""
+    """Why the item is malformed (then it is quarantined as such), empty when it is well formed."""
+    convention: str = ""
+    """A span's semantic-convention namespace (`http`, `db`, `rpc`, `messaging`), empty when it has none."""
+    kind: str = ""
+    """A span's kind (`server`, `client`, `producer`, `consumer`, `internal`)."""
+    signal: str = ""
+    """`logs` for a log record without an event name (classified under the signal's term)."""
+    exception: bool = False
+    """A log record carrying `exception.*` attributes."""
+
+
+@dataclass
+class IntakeOutcome:
+    """What one body did to the counts (its items, not the body: a refused body raises instead)."""
+
+    source: Source
+    project: str
+    received: int = 0
+    stored: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    reasons: list[str] = field(default_factory=list)
+    """The first few quarantine reasons, for the answer (partial_success.error_message, the PostHog reply)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"source": str(self.source), "project": self.project, "received": self.received, "stored": self.stored,
+                "quarantined": self.quarantined, "duplicates": self.duplicates}
+
+
+class QuarantineItemJSON(TypedDict):
+    """One item of `fractalops telemetry quarantine --json`."""
+
+    source: str
+    reason: str
+    received_at: str
+    raw_ref: str
