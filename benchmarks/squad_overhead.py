@@ -2,6 +2,9 @@
 
 Each iteration is one full journey on a fresh thread and repo: launch -> interrupt -> approve -> applied commit.
 Both graphs use a SQLite checkpointer (the durable one the server uses). Target: squad / bare <= 1.25x.
+Features are on, as in the server: every squad step reads its features, and ledger asks for a materialization
+every journey (run by the FeaturePlane's worker thread while the next journeys run); the warm-up waits until Feast
+has loaded, as a server's first materialization does once.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from langgraph.types import Command  # noqa: E402
 from benchmarks._bare_graph import build_bare  # noqa: E402
 from benchmarks._ratio import report_ratio  # noqa: E402
 from fractalops.graphs.squad import build_squad  # noqa: E402
+from fractalops.planes.features import FeatureRepo, feature_reader, materializer, read_marker  # noqa: E402
+from fractalops.runtime import squad_resources  # noqa: E402
 
 USER = {"identity": "bench", "roles": ["operator", "approver"]}
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "12"))
@@ -57,10 +62,20 @@ def main() -> None:
             squad = build_squad().compile(checkpointer=s1)
             bare = build_bare().compile(checkpointer=s2)
             _journey(squad, root, -1), _journey(bare, root, -1)  # warm-up: imports, Rego compile, caches
+            features = materializer(squad_resources().root)
+            assert features.wait(features.requested, 300) and feature_reader(squad_resources().root).ready(300)
+            runs_before = features.runs
             squad_t, bare_t = [], []
             for i in range(ROUNDS):  # interleaved so machine load hits both alike
                 bare_t.append(_journey(bare, root, i))
                 squad_t.append(_journey(squad, root, i))
+            features.wait(features.requested, 300)
+            marker = read_marker(FeatureRepo.in_data_dir(squad_resources().root))
+            notes = {row["thread_id"]: squad_resources().outbox.diagnostics(row["thread_id"]).get("features_note")
+                     for row in squad_resources().outbox.projections()}
+            print(f"features: {features.runs - runs_before} materialization(s) during the {ROUNDS} squad runs, "
+                  f"online store as of {marker.as_of if marker else 'never'} (the last took {marker.duration_ms if marker else 0} ms); last steps with every feature fresh: "
+                  f"{sum(1 for note in notes.values() if note == '')}/{len(notes)} thread(s)")
     report_ratio("squad_overhead", squad_t, bare_t, 1.25, "runs")
 
 if __name__ == "__main__":

@@ -37,3 +37,13 @@ def test_the_mcp_example_is_an_armory_that_loads(tmp_path: Path) -> None:
     assert (memory.kind, memory.role, memory.transport, memory.tools) == ("mcp_server", "", "stdio", {"read_graph": "read"})
     assert str(memory.approval_class["delete_entities"]) == "elevated" and model.tools == ["memory.mcp"]
     assert "at most once" in README and "`outcome_unknown`" in README and "fractalops armory tools" in README
+
+
+def test_features_table_names_every_served_feature() -> None:
+    from fractalops.planes.features import FEATURES
+
+    table = README.split("<!-- features-table:start -->\n", 1)[1].split("\n<!-- features-table:end -->", 1)[0]
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    assert [(r[0].strip("| `"), r[1], r[2].rstrip(" |")) for r in rows] == [
+        (f.qualified, f.dtype, f.description) for f in FEATURES], (
+        "README's feature table is out of date; regenerate it from fractalops.planes.features.FEATURES")

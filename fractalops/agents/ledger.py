@@ -6,6 +6,10 @@ warehouse, so a rollback of the log shows in `fractalops evidence verify`; an en
 keeps the Chronicle part of the proof open (and the next ledger run signs and witnesses again). The proof is closed
 only when all three planes answer for their record; then the proposal reaches `evidenced`. A plane that fails is
 named in the HUD's completion proof — never papered over.
+
+Once this run's proofs are decided (closed or left open), ledger asks the FeaturePlane to materialize: a request
+to its worker thread (a lock and a notify), so the squad never waits for Feast; requests that arrive while a
+materialization runs are served together by the next one.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from fractalops.agents.ontos import applied_proposals
 from fractalops.errors import FractalOpsError
 from fractalops.hud import PROOF_PLANES, AgentHUD
 from fractalops.planes.evidence import CheckpointWitness, ChronicleLog, EvidenceRef, key_id
+from fractalops.planes.features import materializer
 from fractalops.planes.proof import ProofVerdict, check_proof
 from fractalops.planes.proposals import Proposal, ProposalStatus, open_witness_store
 from fractalops.runtime import AgentContext, AgentResult, AgentSpec, Phase
@@ -44,22 +49,25 @@ def _chronicle_entry(p: Proposal) -> dict[str, Any]:
     }
 
 
-def _sign_and_witness(ctx: AgentContext, chronicle: ChronicleLog) -> str | None:
-    """Sign the log's head and witness the checkpoint in both stores; what failed (naming the store), or None."""
+def _sign_and_witness(ctx: AgentContext, chronicle: ChronicleLog) -> tuple[str, str] | None:
+    """Sign the log's head and witness the checkpoint in both stores; what failed (naming the store) and the error
+    family of the first failure, or None."""
     checkpoint = chronicle.checkpoint()
     record = CheckpointWitness.of(checkpoint, chronicle.public_key()).record()
-    failed = []
+    failed, families = [], []
     try:
         open_witness_store(ctx.resources.root).record(**record)
     except (FractalOpsError, sqlite3.Error) as exc:
         failed.append(f"the proposal store ({exc})")
+        families.append(type(exc).__name__)
     try:
         ctx.resources.warehouse().record_chronicle_witness(**record)
     except FractalOpsError as exc:
         failed.append(f"the warehouse ({exc})")
+        families.append(type(exc).__name__)
     if not failed:
         return None
-    return f"Chronicle checkpoint of size {checkpoint.size} was not witnessed in {' or '.join(failed)}"[:500]
+    return f"Chronicle checkpoint of size {checkpoint.size} was not witnessed in {' or '.join(failed)}"[:500], families[0]
 
 
 def _unwitnessed(ctx: AgentContext, chronicle: ChronicleLog, ref: str) -> bool:
@@ -72,6 +80,7 @@ def _unwitnessed(ctx: AgentContext, chronicle: ChronicleLog, ref: str) -> bool:
 
 def _record(ctx: AgentContext, p: Proposal) -> tuple[Proposal, str | None]:
     """Write what is missing; returns the proposal and why its Chronicle entry is not witnessed yet (or None)."""
+    failed: tuple[str, str] | None = None
     store = ctx.resources.proposals
     unwitnessed = None
     if p.evidence.get("graph") and not p.evidence.get("chronicle"):
@@ -79,13 +88,15 @@ def _record(ctx: AgentContext, p: Proposal) -> tuple[Proposal, str | None]:
         ref = chronicle.append(_chronicle_entry(p))
         p = store.set_evidence(p.id, chronicle=ref.uri)  # before signing: a retry re-signs, it never re-appends
         ctx.emit("chronicle_entry", f"{p.id} -> {ref.uri}", proposal_id=p.id, ref=ref.uri)
-        unwitnessed = _sign_and_witness(ctx, chronicle)
+        failed = _sign_and_witness(ctx, chronicle)
     elif p.evidence.get("chronicle") and p.status != ProposalStatus.EVIDENCED:
         chronicle = ctx.resources.chronicle()
         if _unwitnessed(ctx, chronicle, p.evidence["chronicle"]):
-            unwitnessed = _sign_and_witness(ctx, chronicle)
-    if unwitnessed:
-        ctx.emit("witness_failed", f"{p.id}: {unwitnessed}; the Chronicle proof stays open", proposal_id=p.id)
+            failed = _sign_and_witness(ctx, chronicle)
+    if failed:
+        unwitnessed = failed[0]
+        ctx.emit("witness_failed", f"{p.id}: {unwitnessed}; the Chronicle proof stays open", proposal_id=p.id,
+                 family=failed[1])
     if p.evidence.get("chronicle") and not p.evidence.get("warehouse"):
         fact_id = ctx.resources.warehouse().record_proof_fact(
             thread_id=p.thread_id, proposal_id=p.id, content_hash=p.content_hash, commit=p.executed.commit,
@@ -127,7 +138,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
             p, unwitnessed = _record(ctx, p)
             verdict = _verdict(ctx, p, unwitnessed)
         except FractalOpsError as exc:
-            ctx.emit("proof_failed", f"{p.id}: {exc}"[:500], proposal_id=p.id)
+            ctx.emit("proof_failed", f"{p.id}: {exc}"[:500], proposal_id=p.id, family=type(exc).__name__)
             answered.append(p.model_copy(update={"evidence": {}}))
             continue
         missing = [plane for plane in PROOF_PLANES if not verdict[plane]["ok"]]
@@ -141,6 +152,7 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     closed = len(proof) == len(PROOF_PLANES)
     summary: dict[str, Any] = {"proof": proof}
     if this_run := [p.id for p in applied if p.id in ctx.proposal_ids]:
+        materializer(ctx.resources.root).request(ctx.resources.warehouse())
         missing = [plane for plane in PROOF_PLANES if plane not in proof]
         summary["outcome"] = (f"applied {', '.join(this_run)} and proven: graph, warehouse and Chronicle hold its records"
                               if closed else f"applied {', '.join(this_run)}; proof still open, missing {', '.join(missing)}")

@@ -23,6 +23,7 @@ GROUPS: dict[str, str] = {
     "armory": "Runtime assets agents bind to (the server's Armory; --file checks a file offline).",
     "connectors": "Connectors between the Armory and its systems of record.",
     "evidence": "Chronicle evidence: verify the log, show entries, print proofs.",
+    "features": "FeaturePlane: the compact features agents read (served by Feast), with freshness.",
     "proof": "The proof path: graph + warehouse + Chronicle, per plane.",
     "proposals": "Proposals: proposed, approved and executed records.",
     "secrets": "Secrets in the server's backend (values go in on stdin and never come out).",

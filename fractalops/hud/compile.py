@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from fractalops.hud.features import cited_text
 from fractalops.hud.model import AgentHUD, HUDDiagnostics
 from fractalops.hud.summary import ThreadSummary
 
@@ -81,6 +82,13 @@ def _launch_action(summary: ThreadSummary) -> str:
     return _cap(f"forge: build the change on {asset} ({summary.get('launch_kind', 'native')}) and propose it", 240)
 
 
+def _recovery_rule(summary: ThreadSummary, route: str) -> str:
+    """The route's rule; a cited feature that changes it (a recurring adapter timeout) goes first."""
+    base = _RECOVERY.get(route, _RECOVERY["change"])
+    cited = summary.get("cited_feature") or {}
+    return _cap(cited_text(cited, "recovery_rule", route) + base, 240) if cited else base
+
+
 def outcome_of(hud: AgentHUD) -> str:
     """The outcome sentence of an ended run (empty while it runs or waits)."""
     return hud.launch_action.removeprefix(DONE_PREFIX) if hud.launch_action.startswith(DONE_PREFIX) else ""
@@ -96,7 +104,7 @@ def compile_hud(summary: ThreadSummary, *, resumed: bool) -> CompiledHUD:
         route=route,  # type: ignore[arg-type]
         launch_action=_launch_action(summary),
         proof_path=_PROOF_PATH,
-        recovery_rule=_RECOVERY.get(route, _RECOVERY["change"]),
+        recovery_rule=_recovery_rule(summary, route),
         completion_proof=_completion_proof(summary.get("proof", {})),
         live_signal=_cap(f"{agent}: {event}", 240),
         continuity="resume" if resumed else "fresh",
@@ -110,6 +118,7 @@ def compile_hud(summary: ThreadSummary, *, resumed: bool) -> CompiledHUD:
         first_tool_family=summary.get("launch_kind", "native") or "native",
         launch_contract_status=summary.get("launch_contract", "pending") or "pending",
         bindings_note=summary.get("bindings_note", "") or "",
+        features_note=summary.get("features_note", "") or "",
         plan_note=summary.get("plan_note", "") or "",
     )
     return CompiledHUD(hud=hud, diagnostics=diagnostics)

@@ -55,6 +55,9 @@ class HUDDiagnostics(BaseModel):
     """`ok`, `blocked: <reason>`, or `pending` before sentinel has checked the launch contract."""
     bindings_note: str = ""
     """Set when a run named other agent bindings than the thread keeps (the thread's own stay in force)."""
+    features_note: str = ""
+    """The FeaturePlane features the latest step could not use, named with the reason: `missing ...` (no online
+    store, no row yet, over the read budget) or `stale ...` (older than the freshness bound); empty when fresh."""
     plan_note: str = ""
     """How atlas planned the run when bound to a chat model: the model's plan was used, or why it was not (an invalid
     or failed plan falls back to the deterministic route, and this says so)."""

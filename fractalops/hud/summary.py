@@ -34,6 +34,10 @@ class ThreadSummary(TypedDict, total=False):
     """How the current run ended, as one sentence (empty while it runs); the HUD's launch action states it."""
     bindings_note: str
     """Set when a run named other bindings than the thread keeps (operator diagnostics)."""
+    features_note: str
+    """The latest step's missing or stale features, named with the reason (operator diagnostics; empty when fresh)."""
+    cited_feature: dict[str, object]
+    """The one feature the HUD cites because it changes the next action (`cite_feature`), or empty."""
     route_note: str
     """Why the run is on the read-only route (the HUD's launch action says it while the run observes)."""
     plan_note: str
@@ -64,6 +68,8 @@ def new_summary(intent: str) -> ThreadSummary:
         events_seen=0,
         outcome="",
         bindings_note="",
+        features_note="",
+        cited_feature={},
         route_note="",
         plan_note="",
     )

@@ -8,11 +8,16 @@ from typing import Any
 
 from fractalops.hud import AgentHUD
 from fractalops.identity import Principal
+from fractalops.planes.features import FeatureRead
 from fractalops.runtime.phases import Phase
 from fractalops.runtime.resources import SquadResources
 from fractalops.runtime.run_input import RunOptions
 
 __all__ = ["AgentSpec", "AgentContext", "AgentResult", "AgentFn"]
+
+
+def _unread() -> FeatureRead:
+    return FeatureRead.unread("", "", "not read: this context was not made by the step wrapper")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,10 @@ class AgentContext:
     """Why the previous resume value was refused (the gate and access recovery show it again)."""
     blocked: dict[str, Any] = field(default_factory=dict)
     """What blocked the thread (`at`, `reason`, `missing`), for access recovery."""
+    features: FeatureRead = field(default_factory=_unread)
+    """This step's FeaturePlane features (this agent, the asset its work runs on, the warehouse), read once per step
+    from the online store within its time budget: `features.get("asset.adapter_timeouts_24h")`. What could not be
+    read is named in `features.missing`, what is old in `features.stale`; nothing is filled in."""
     emitted: list[dict[str, Any]] = field(default_factory=list)
     announcer: Callable[[str], None] | None = None
 

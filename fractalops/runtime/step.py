@@ -2,7 +2,10 @@
 
 Every step is recorded the same way, whichever job it is: the compact summary is folded forward, events go to
 `portal_live_events` under idempotency keys (a replayed step writes nothing twice), and the thread's
-`harness-projection` row is refreshed.
+`harness-projection` row is refreshed. The step's closing `step` event carries its `StepData` (asset, failure
+family, adapter timeouts, proposals created), which the FeaturePlane aggregates; and every step reads its
+features once, within the FeaturePlane's time budget, into `AgentContext.features` (what it could not read is named
+in the HUD diagnostics, and at most one feature that changes the next action is cited in the summary).
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from fractalops.hud import AgentHUD, compile_hud, observe
+from fractalops.errors import FractalOpsError
+from fractalops.hud import AgentHUD, cite_feature, compile_hud, observe
 from fractalops.identity import principal_from_config
+from fractalops.planes.features import FeatureRead
+from fractalops.planes.live import STEP_KIND
 from fractalops.planes.proposals import ProposalStatus
+from fractalops.runtime._step_facts import bound_asset, read_features, step_data, work_asset
 from fractalops.runtime.phases import Phase, Route
 from fractalops.runtime.resources import SquadResources, squad_resources
 from fractalops.runtime.run_input import run_options
@@ -76,14 +83,34 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v.value if isinstance(v, Phase | Route) else v for k, v in values.items()}
 
 
-def record_step(state: dict[str, Any], ctx: AgentContext, result: AgentResult) -> dict[str, Any]:
-    """Fold the step into the summary, write its live events and projection; return the state update."""
+_NOTE_CAP = 600
+
+
+def _feature_updates(ctx: AgentContext, route: str) -> dict[str, Any]:
+    """The summary's view of this step's features: what could not be used, and the one cited feature."""
+    read: FeatureRead = ctx.features
+    fresh = {k: v for k, v in read.values.items() if k not in read.stale}
+    return {"features_note": read.note()[:_NOTE_CAP],
+            "cited_feature": cite_feature(fresh, {"agent": read.agent, "asset": read.asset}, route=route)}
+
+
+def record_step(state: dict[str, Any], ctx: AgentContext, result: AgentResult, *, asset: str = "",
+                first_key: int = 0, failure: str = "") -> dict[str, Any]:
+    """Fold the step into the summary, write its live events and projection; return the state update.
+
+    `asset` is what the agent ran on (recorded in the step's `StepData`); `first_key` numbers this record's events
+    after those an earlier record of the same step wrote (an announce before `interrupt()`), so a resumed step's
+    events get keys of their own while its replayed part writes nothing twice.
+    """
+    updates = {**_counts(ctx.resources, ctx.thread_id), **_plain(result.summary)}
+    route = str(updates.get("route") or state["summary"].get("route") or Route.CHANGE)
     summary = observe(state["summary"], agent=ctx.agent, event=result.signal,
-                      **{**_counts(ctx.resources, ctx.thread_id), **_plain(result.summary)})
+                      **{**_feature_updates(ctx, route), **updates})
     step = int(state["summary"].get("step", 0))
+    closing = {"kind": STEP_KIND, "text": result.signal, "data": step_data(ctx, result, asset, failure=failure)}
     events = [
-        (f"{ctx.thread_id}:{step}:{ctx.agent}:{i}", e["kind"], e["text"][:500], e["data"])
-        for i, e in enumerate([*ctx.emitted, {"kind": "step", "text": result.signal, "data": {}}])
+        (f"{ctx.thread_id}:{step}:{ctx.agent}:{first_key + i}", e["kind"], e["text"][:500], e["data"])
+        for i, e in enumerate([*ctx.emitted, closing])
     ]
     compiled = compile_hud(summary, resumed=bool(state.get("resumed")))
     phase = str(result.state.get("phase") or state.get("phase") or "")
@@ -121,13 +148,22 @@ def agent_node(spec: AgentSpec):
         elif note := _bindings_note(state, config, runtime):
             state = {**state, "summary": {**state["summary"], **note}}
         ctx = make_context(state, config, spec.member)
+        asset = bound_asset(ctx, spec.member)
+        ctx = replace(ctx, features=read_features(ctx, work_asset(ctx, asset)))
+        keys = [0]  # events this node execution has recorded so far (their keys stay stable on replay)
 
         def announce(signal: str) -> None:
-            record_step(state, ctx, AgentResult(signal=signal))
+            record_step(state, ctx, AgentResult(signal=signal), asset=asset, first_key=keys[0])
+            keys[0] += len(ctx.emitted) + 1
 
         ctx = replace(ctx, announcer=announce)
-        result = spec.run(current_hud(state), ctx)
-        recorded = record_step(state, ctx, result)
+        try:
+            result = spec.run(current_hud(state), ctx)
+        except FractalOpsError as exc:  # the run fails as before; the step's failure family is on record first
+            record_step(state, ctx, AgentResult(signal=f"failed: {type(exc).__name__}: {exc}"[:240]), asset=asset,
+                        first_key=keys[0], failure=type(exc).__name__)
+            raise
+        recorded = record_step(state, ctx, result, asset=asset, first_key=keys[0])
         if spec.pack != "core":
             # Pack agents run beside sentinel in the same step; only the squad's own jobs fold the summary.
             recorded.pop("summary")

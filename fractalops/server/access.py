@@ -98,6 +98,9 @@ POLICY: dict[tuple[str, str], Mapping[str, Access]] = {
     # Intake counts, the quarantine and its raw payloads, and replaying it after a mapping was applied.
     ("telemetry", "read"): _OPERATORS,
     ("telemetry", "replay"): _OPERATORS,
+    # Features aggregate every thread's proposals, approvals and failures (no payloads, no identities): reviewers
+    # judge changes by them and operators run the squad; agents read theirs in-process, in their step's context.
+    ("features", "read"): _HUMANS,
 }
 """(resource, action) -> role class -> access. `threads.create_run` also covers resuming a waiting thread (how a
 reviewer decides); binding an agent to an asset additionally needs one of the asset's `allowed_roles`.
@@ -120,6 +123,7 @@ NOTES: dict[str, str] = {
     "connectors": "Armory secret refs vs the backend",
     "semantics": "describe, impact paths, vocabulary check (read-only)",
     "telemetry": "OTLP intake into the key's project; counts, quarantine, replay (PostHog intake: project key in the body)",
+    "features": "`/features/{agent}`: the FeaturePlane features an agent's steps read, with freshness",
 }
 
 

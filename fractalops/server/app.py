@@ -29,6 +29,7 @@ from fractalops.runtime import squad_resources
 from fractalops.server import (
     armory_routes,
     evidence_routes,
+    feature_routes,
     identity_routes,
     mcp_routes,
     secret_routes,
@@ -187,7 +188,11 @@ async def warehouse_query(request: Request) -> JSONResponse:
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await asyncio.to_thread(secure_data_dir, squad_resources().root)
-    yield
+    await feature_routes.start_features()
+    try:
+        yield
+    finally:
+        await feature_routes.stop_features()
 
 
 app = Starlette(
@@ -209,6 +214,7 @@ app = Starlette(
         *secret_routes.routes,
         *semantics_routes.routes,
         *telemetry_routes.routes,
+        *feature_routes.routes,
     ],
     middleware=[Middleware(ServerSurface)],
     lifespan=lifespan,

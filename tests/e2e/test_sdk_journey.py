@@ -117,7 +117,7 @@ def test_owner_only_identities_see_only_their_threads(server, tmp_path):
     assert httpx.get(f"{server.url}/threads/{thread}/hud/diagnostics", headers={"x-api-key": "key-bob"}).status_code == 403
     diagnostics = httpx.get(f"{server.url}/threads/{thread}/hud/diagnostics", headers={"x-api-key": "key-alice"}).json()
     assert set(diagnostics) == {"continuity_reason", "first_tool_family", "launch_contract_status", "bindings_note",
-                                "plan_note"}
+                                "features_note", "plan_note"}
 
 
 def test_bad_input_is_refused_before_a_run_exists(server, tmp_path):

@@ -17,7 +17,7 @@ def test_exactly_the_public_lines():
     assert set(compiled.hud.model_dump()) == PUBLIC
     assert compiled.hud.continuity == "fresh"
     assert set(compiled.diagnostics.model_dump()) == {"continuity_reason", "first_tool_family", "launch_contract_status",
-                                                      "bindings_note", "plan_note"}
+                                                      "bindings_note", "features_note", "plan_note"}
     assert compile_hud(new_summary("x"), resumed=True).hud.continuity == "resume"
 
 

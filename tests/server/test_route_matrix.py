@@ -183,6 +183,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/evidence/proof"): Rule("evidence", "read", "plain", query=lambda r: {"index": "0"},
                                      allowed_status=frozenset({404})),
     ("POST", "/warehouse/query"): Rule("warehouse", "read", "plain", body=lambda r: {"sql": "SELECT 1 AS one"}),
+    ("GET", "/features/{agent}"): Rule("features", "read", "plain"),
     # telemetry: an empty OTLP body is a valid empty export; no metrics backend on this server (404)
     ("POST", "/v1/traces"): Rule("telemetry", "write", "plain"),
     ("POST", "/v1/logs"): Rule("telemetry", "write", "plain"),
@@ -247,7 +248,8 @@ def _url(path: str, res: Resources) -> str:
     return (path.replace("{thread_id}", res.thread_id).replace("{run_id}", res.run_id)
             .replace("{checkpoint_id}", res.checkpoint_id).replace("{proposal_id}", res.proposal_id)
             .replace("{cron_id}", res.cron_id).replace("{assistant_id}", res.assistant_id)
-            .replace("{namespace}", "forge").replace("{operation_id}", "op").replace("{asset_id}", "workspace.default"))
+            .replace("{namespace}", "forge").replace("{operation_id}", "op").replace("{asset_id}", "workspace.default")
+            .replace("{agent}", "forge"))
 
 
 def _request(client: httpx.Client, method: str, path: str, rule: Rule | None, res: Resources) -> httpx.Response:

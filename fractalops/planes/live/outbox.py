@@ -14,10 +14,13 @@ from typing import Any, TypedDict
 
 from fractalops.planes._sqlite import SQLiteFile
 
-__all__ = ["LiveEvent", "LiveOutbox", "ProjectionRow", "OUTBOX_TABLE", "PROJECTION_NAME"]
+__all__ = ["LiveEvent", "LiveOutbox", "ProjectionRow", "StepData", "StepRow", "OUTBOX_TABLE", "PROJECTION_NAME",
+           "STEP_KIND"]
 
 OUTBOX_TABLE = "portal_live_events"
 PROJECTION_NAME = "harness-projection"
+STEP_KIND = "step"
+"""The kind of the one event every squad step ends with (its live signal line, and `StepData`)."""
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {OUTBOX_TABLE} (
@@ -54,6 +57,30 @@ class LiveEvent(TypedDict):
     text: str
     data: dict[str, Any]
     at: str
+
+
+class StepData(TypedDict, total=False):
+    """The `data` of a `step` event: what the step ran on and how it went (the FeaturePlane aggregates these)."""
+
+    asset: str
+    """The Armory asset the agent ran on (`native` when it has no binding)."""
+    failure: str
+    """The error family (an `errors.py` class name) of the step's failure; absent when it did not fail."""
+    adapter_timeouts: int
+    """Adapter launches in this step killed at their timeout; absent when none."""
+    proposals: list[str]
+    """Proposals this step created; absent when none."""
+    features: dict[str, Any]
+    """What the step's context read from the FeaturePlane: `as_of` (the materialization's), `values` (qualified
+    name -> value) and `stale` (names over the freshness bound); absent when nothing could be read (the HUD
+    diagnostics name why)."""
+
+
+class StepRow(TypedDict):
+    thread_id: str
+    agent: str
+    at: str
+    data: StepData
 
 
 class ProjectionRow(TypedDict):
@@ -106,6 +133,15 @@ class LiveOutbox:
             LiveEvent(id=r[0], thread_id=r[1], agent=r[2], kind=r[3], text=r[4], data=json.loads(r[5]), at=r[6])
             for r in rows
         ]
+
+    def steps(self, *, since: str = "", proposing: bool = False) -> list[StepRow]:
+        """`step` events at or after `since` (ISO 8601 UTC), oldest first; `proposing` adds, of any age, every step
+        that created a proposal (a proposal still open may be older than `since`)."""
+        query = (f"SELECT thread_id, agent, data, at FROM {OUTBOX_TABLE} WHERE kind = ? AND (at >= ?"
+                 + (" OR json_extract(data, '$.proposals') IS NOT NULL)" if proposing else ")") + " ORDER BY id")
+        with self._db() as db:
+            rows = db.execute(query, (STEP_KIND, since)).fetchall()
+        return [StepRow(thread_id=r[0], agent=r[1], data=json.loads(r[2]), at=r[3]) for r in rows]
 
     @staticmethod
     def _upsert_projection(db: Any, *, thread_id: str, owner: str, status: str, current_agent: str,

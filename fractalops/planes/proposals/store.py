@@ -165,12 +165,16 @@ class ProposalStore:
             raise ProposalError(f"unknown proposal {proposal_id!r} in {self.path}; list them with `fractalops proposals list`")
         return Proposal.model_validate_json(row[0])
 
-    def list(self, *, thread_id: str | None = None, status: ProposalStatus | None = None) -> list[Proposal]:
+    def list(self, *, thread_id: str | None = None, status: ProposalStatus | None = None,
+             updated_since: str | None = None) -> list[Proposal]:
+        """Records oldest first; `updated_since` (ISO 8601 UTC) keeps those changed at or after it."""
         query, args = "SELECT record FROM proposals WHERE 1=1", []
         if thread_id:
             query, args = query + " AND thread_id = ?", [*args, thread_id]
         if status:
             query, args = query + " AND status = ?", [*args, str(status)]
+        if updated_since:
+            query, args = query + " AND updated_at >= ?", [*args, updated_since]
         with self._db.read() as db:
             rows = db.execute(query + " ORDER BY created_at, id", args).fetchall()
         return [Proposal.model_validate_json(r[0]) for r in rows]
