@@ -10,6 +10,7 @@ the server supplies the checkpointer and the auth user.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -19,6 +20,7 @@ from langgraph.types import Send
 from fractalops.agents import PACKS, SQUAD_JOBS
 from fractalops.runtime import (
     TRANSITIONS,
+    AgentSpec,
     SquadContext,
     SquadInput,
     SquadOutput,
@@ -28,7 +30,7 @@ from fractalops.runtime import (
     successors,
 )
 
-__all__ = ["build_squad", "graph", "add_routed_edges"]
+__all__ = ["build_squad", "build_review_graph", "graph", "add_routed_edges"]
 
 _FIXED_EDGES = (("mercury", "forge"), ("ontos_identity", "sentinel_review"), ("sentinel_review", "gate"),
                 ("ontos_lineage", "ledger"), ("ledger", "signal"), ("signal", END))
@@ -43,6 +45,22 @@ def add_routed_edges(builder: StateGraph, nodes: list[str]) -> None:
     for name in nodes:
         if name in TRANSITIONS:
             builder.add_conditional_edges(name, partial(next_node, name), successors(name))
+
+
+_REVIEW_TAIL = (("sentinel_review", "gate"), ("ontos_lineage", "ledger"), ("ledger", "signal"), ("signal", END))
+
+
+def build_review_graph(state: type, input_schema: type, output_schema: type, jobs: Sequence[AgentSpec]) -> StateGraph:
+    """A proposer (the first job) followed by the squad's review tail: sentinel_review -> gate -> relay ->
+    ontos_lineage -> ledger -> signal, with the same agents, phases and routed edges as the squad."""
+    builder = StateGraph(state, input_schema=input_schema, output_schema=output_schema, context_schema=SquadContext)
+    for spec in jobs:
+        builder.add_node(spec.name, agent_node(spec))
+    builder.add_edge(START, jobs[0].name)
+    for source, target in _REVIEW_TAIL:
+        builder.add_edge(source, target)
+    add_routed_edges(builder, [spec.name for spec in jobs])
+    return builder
 
 
 def build_squad() -> StateGraph:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import StateGraph
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 from fractalops.agents import gate, ledger, ontos, relay, scribe, sentinel, signal
-from fractalops.graphs.squad import add_routed_edges
-from fractalops.runtime import SquadContext, SquadOutput, SquadState, agent_node
+from fractalops.graphs.squad import build_review_graph
+from fractalops.runtime import SquadOutput, SquadState
 
 __all__ = ["StewardInput", "StewardOutput", "StewardState", "build_steward", "graph"]
 
@@ -50,16 +50,7 @@ class StewardState(SquadState, total=False):
 
 
 def build_steward() -> StateGraph:
-    builder = StateGraph(StewardState, input_schema=StewardInput, output_schema=StewardOutput,
-                         context_schema=SquadContext)
-    for spec in _JOBS:
-        builder.add_node(spec.name, agent_node(spec))
-    builder.add_edge(START, "scribe")
-    for source, target in (("sentinel_review", "gate"), ("ontos_lineage", "ledger"), ("ledger", "signal"),
-                           ("signal", END)):
-        builder.add_edge(source, target)
-    add_routed_edges(builder, [spec.name for spec in _JOBS])
-    return builder
+    return build_review_graph(StewardState, StewardInput, StewardOutput, _JOBS)
 
 
 graph = build_steward().compile(name="steward")

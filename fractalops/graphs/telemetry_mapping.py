@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import StateGraph
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 from fractalops.agents import gate, ledger, ontos, relay, sentinel, signal
-from fractalops.graphs.squad import add_routed_edges
-from fractalops.runtime import SquadContext, SquadOutput, SquadState, agent_node
+from fractalops.graphs.squad import build_review_graph
+from fractalops.runtime import SquadOutput, SquadState
 
 __all__ = ["TelemetryMappingInput", "TelemetryMappingOutput", "TelemetryMappingState", "build_telemetry_mapping",
            "graph"]
@@ -53,16 +53,7 @@ class TelemetryMappingState(SquadState, total=False):
 
 
 def build_telemetry_mapping() -> StateGraph:
-    builder = StateGraph(TelemetryMappingState, input_schema=TelemetryMappingInput,
-                         output_schema=TelemetryMappingOutput, context_schema=SquadContext)
-    for spec in _JOBS:
-        builder.add_node(spec.name, agent_node(spec))
-    builder.add_edge(START, "signal_mapping")
-    for source, target in (("sentinel_review", "gate"), ("ontos_lineage", "ledger"), ("ledger", "signal"),
-                           ("signal", END)):
-        builder.add_edge(source, target)
-    add_routed_edges(builder, [spec.name for spec in _JOBS])
-    return builder
+    return build_review_graph(TelemetryMappingState, TelemetryMappingInput, TelemetryMappingOutput, _JOBS)
 
 
 graph = build_telemetry_mapping().compile(name="telemetry_mapping")
