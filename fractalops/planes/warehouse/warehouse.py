@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
+from clickhouse_connect.driver.insert import InsertContext
 from pydantic import BaseModel, ValidationError
 
 from fractalops.errors import WarehouseError
@@ -97,6 +98,9 @@ class Warehouse:
         self._operator: Client | None = None  # opened on the first read_only_query()
         self._lock = threading.RLock()
         self._closed = False
+        # Insert contexts reused per (table, columns, orientation), as clickhouse-connect documents for repeated
+        # inserts: each new one costs a DESCRIBE round trip. Dropped when an insert fails or a migration runs.
+        self._insert_contexts: dict[tuple[str, tuple[str, ...], bool], InsertContext] = {}
         self.backend: Backend = backend
         """`chdb` (embedded, single writer process) or `server` (ClickHouse over HTTP)."""
         self.location = location
@@ -134,9 +138,19 @@ class Warehouse:
                 column_oriented: bool = False) -> None:
         if not data or (column_oriented and not data[0]):
             return
+        key = (table, tuple(columns), column_oriented)
         try:
             with self._lock:
-                self._live().insert(table, data, column_names=list(columns), column_oriented=column_oriented)
+                client = self._live()
+                context = self._insert_contexts.get(key)
+                if context is None:
+                    context = client.create_insert_context(table, list(columns), column_oriented=column_oriented)
+                    self._insert_contexts[key] = context
+                try:
+                    client.insert(data=data, context=context)
+                except BaseException:
+                    self._insert_contexts.pop(key, None)
+                    raise
         except ClickHouseError as exc:
             raise WarehouseError(
                 f"insert into {self.database}.{table} failed in {self.location}: {exc}; "
@@ -169,6 +183,7 @@ class Warehouse:
                     continue
                 for statement in migration.statements:
                     self._command(statement)
+                self._insert_contexts.clear()  # a migration may change a table a cached context describes
                 self._insert("schema_migrations", ("version", "name", "checksum"),
                              [[migration.version, migration.name, migration.checksum]])
                 done.append(migration.version)

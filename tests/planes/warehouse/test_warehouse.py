@@ -258,3 +258,17 @@ def test_rows_that_would_break_the_batch_are_quarantined_alone(warehouse: Wareho
 
 def test_warehouse_satisfies_the_protocol(warehouse: Warehouse) -> None:
     assert isinstance(warehouse, WarehouseProtocol)
+
+
+def test_a_table_dropped_under_a_reused_insert_context_fails_clearly_then_works_after_migrate(
+        warehouse: Warehouse) -> None:
+    """Inserts reuse one insert context per table; a failed insert drops it, so the next one describes again."""
+    first = warehouse.record_proof_fact(**_proof())
+    warehouse._command("DROP TABLE proof_facts")
+    with pytest.raises(WarehouseError, match="proof_facts"):
+        warehouse.record_proof_fact(**_proof(proposal_id="prop-2"))
+    warehouse._command("DELETE FROM schema_migrations WHERE 1 = 1")
+    warehouse._command(f"DROP TABLE IF EXISTS {', '.join(t for t in TABLES if t != 'proof_facts')}")
+    warehouse.migrate()
+    again = warehouse.record_proof_fact(**_proof(proposal_id="prop-3"))
+    assert warehouse.get_proof_fact(again) is not None and warehouse.get_proof_fact(first) is None
