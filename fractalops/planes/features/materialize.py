@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -102,9 +103,29 @@ def _absolute(config: dict[str, Any], repo: FeatureRepo) -> dict[str, Any]:
             "online_store": {**config["online_store"], "path": str(repo.online_path)}}
 
 
+# One Feast materialization at a time in this process, with dask on its synchronous scheduler: Feast's file offline
+# store evaluates dask expressions, whose `functools.cached_property`s share one RLock per property across every
+# instance on Python 3.11; dask's thread pool and a second materializing thread then deadlock on it (seen: every
+# worker thread parked in `functools.__get__`). The frames here are a few hundred rows, so threads buy nothing.
+_FEAST_LOCK = threading.Lock()
+
+
+def _synchronous_dask() -> None:
+    import dask
+
+    dask.config.set(scheduler="synchronous")
+
+
 def materialize_once(repo: FeatureRepo, handle: FeastHandle, *, proposals: ProposalStore, outbox: LiveOutbox,
                      warehouse: WarehouseProtocol, now: datetime | None = None) -> Materialization:
     """Run one materialization of `repo` from the planes' facts as of `now` (default: now)."""
+    with _FEAST_LOCK:
+        _synchronous_dask()
+        return _materialize_locked(repo, handle, proposals=proposals, outbox=outbox, warehouse=warehouse, now=now)
+
+
+def _materialize_locked(repo: FeatureRepo, handle: FeastHandle, *, proposals: ProposalStore, outbox: LiveOutbox,
+                        warehouse: WarehouseProtocol, now: datetime | None) -> Materialization:
     from fractalops.planes.features.offline import OfflineExport
 
     started = time.perf_counter()

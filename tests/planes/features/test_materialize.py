@@ -135,3 +135,25 @@ def test_rows_a_failed_run_exported_are_loaded_by_the_next(planes: Planes) -> No
     retried = planes.materialize()
     assert retried.changed["agent_features"] == 0, "the export already holds the row"
     assert planes.online("forge", "codex.default")["agent_features__adapter_timeouts_24h"] == 2
+
+
+def test_materializations_from_several_threads_all_finish(data_dir: Path) -> None:
+    """Regression: Feast's dask evaluation deadlocked on Python 3.11's shared `cached_property` lock when two
+    threads materialized at once (every thread parked in `functools.__get__`); they now take turns."""
+    import threading
+
+    import dask
+
+    planes = [Planes(data_dir / f"p{i}") for i in range(4)]
+    for p in planes:
+        p.step("forge", asset="codex.default", adapter_timeouts=1)
+    done: list[int] = []
+    threads = [threading.Thread(target=lambda p=p: done.append(p.materialize().generation), daemon=True)
+               for p in planes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert done == [1, 1, 1, 1], "a materialization never finished"
+    assert dask.config.get("scheduler") == "synchronous"
+    assert all(p.online("forge", "codex.default")["agent_features__adapter_timeouts_24h"] == 1 for p in planes)
