@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.adapters.cli_agents._scripted_http import RecordedRequest, ScriptedHandler, ScriptedServer
+from tests.adapters.cli_agents.scripted_anthropic import refused_as_anthropic
 
 __all__ = ["Call", "Turn", "ModelScript", "ScriptedModelServer", "start_openai_chat", "start_anthropic_messages"]
 
@@ -192,13 +193,7 @@ class _OpenAIChatHandler(_Handler):
 class _AnthropicHandler(_Handler):
     def answer(self, request: RecordedRequest) -> None:
         server: ScriptedModelServer = self.scripted  # type: ignore[assignment]
-        if not request.path.startswith("/v1/messages") or request.method != "POST":
-            self.send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": request.path}})
-            return
-        bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if server.expected_key not in (request.headers.get("x-api-key"), bearer):
-            self.send_json(401, {"type": "error", "error": {"type": "authentication_error",
-                                                            "message": "invalid x-api-key"}})
+        if refused_as_anthropic(self, request, server.expected_key):
             return
         body = request.body if isinstance(request.body, dict) else {}
         tools = [str(t.get("name", "")) for t in body.get("tools") or []]

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._scripted_http import RecordedRequest, ScriptedHandler, ScriptedServer
 
-__all__ = ["AnthropicScript", "ScriptedAnthropic", "start_scripted_anthropic"]
+__all__ = ["AnthropicScript", "ScriptedAnthropic", "refused_as_anthropic", "start_scripted_anthropic"]
 
 _WORKDIR = re.compile(r"Primary working directory: (\S+)")
 
@@ -123,16 +123,24 @@ def _tool_use_stream(model: str, msg_id: str, tool_input: dict[str, Any]) -> lis
     ]
 
 
+def refused_as_anthropic(handler: ScriptedHandler, request: RecordedRequest, expected_key: str) -> bool:
+    """Answer as the Messages API refuses: 404 for anything but `POST /v1/messages…`, 401 without the key (as
+    `x-api-key` or a bearer token). True when it answered."""
+    if not request.path.startswith("/v1/messages") or request.method != "POST":
+        handler.send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": request.path}})
+        return True
+    bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if expected_key not in (request.headers.get("x-api-key"), bearer):
+        handler.send_json(401, {"type": "error", "error": {"type": "authentication_error",
+                                                           "message": "invalid x-api-key"}})
+        return True
+    return False
+
+
 class _AnthropicHandler(ScriptedHandler):
     def answer(self, request: RecordedRequest) -> None:
         server: ScriptedAnthropic = self.scripted  # type: ignore[assignment]
-        if not request.path.startswith("/v1/messages") or request.method != "POST":
-            self.send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": request.path}})
-            return
-        bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if server.expected_key not in (request.headers.get("x-api-key"), bearer):
-            self.send_json(401, {"type": "error", "error": {"type": "authentication_error",
-                                                            "message": "invalid x-api-key"}})
+        if refused_as_anthropic(self, request, server.expected_key):
             return
         body = request.body if isinstance(request.body, dict) else {}
         if request.path.startswith("/v1/messages/count_tokens"):
