@@ -20,9 +20,9 @@ from fractalops.graphs.squad import build_squad
 from fractalops.runtime.resources import squad_resources
 from tests.adapters.cli_agents.conftest import CANARY_KEY, WRONG_KEY, cli_agent_bin
 from tests.adapters.cli_agents.scripted_anthropic import AnthropicScript, start_scripted_anthropic
+from tests.graphs._runs import run_config as _config
 
 REF = "openbao://kv/test/anthropic#api_key"
-ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
 
 
 @pytest.fixture
@@ -39,10 +39,6 @@ def claude_armory(tmp_path, monkeypatch):
     monkeypatch.setenv("FRACTALOPS_ARMORY", str(path))
     yield server
     server.stop()
-
-
-def _config(thread: str) -> dict:
-    return {"configurable": {"thread_id": thread, "langgraph_auth_user": ALICE}}
 
 
 def _only_request(result: dict) -> dict:

@@ -21,8 +21,9 @@ from fractalops.graphs.squad import build_squad
 from fractalops.planes.proposals import ProposalStatus
 from fractalops.planes.proposals.ids import PROPOSAL_ID_PATTERN
 from fractalops.runtime.resources import squad_resources
+from tests.graphs._runs import ALICE
+from tests.graphs._runs import run_config as _config
 
-ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
 BOB = {"identity": "bob", "roles": ["approver"]}
 CAROL = {"identity": "carol", "roles": ["approver"]}
 BOT = {"identity": "ci-bot", "roles": ["agent"]}
@@ -32,10 +33,6 @@ EVIL = (
     "diff --git a/.github/workflows/evil.yml b/.github/workflows/evil.yml\nnew file mode 100644\n--- /dev/null\n"
     "+++ b/.github/workflows/evil.yml\n@@ -0,0 +1 @@\n+on: push\n"
 )
-
-
-def _config(thread: str, user: dict, **configurable) -> dict:
-    return {"configurable": {"thread_id": thread, "langgraph_auth_user": user, **configurable}}
 
 
 @pytest.fixture

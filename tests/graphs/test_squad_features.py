@@ -26,13 +26,9 @@ from fractalops.planes.features import (
 from fractalops.planes.proposals import ProposalStatus
 from fractalops.planes.warehouse import get_warehouse
 from fractalops.runtime import _step_facts, squad_resources
+from tests.graphs._runs import run_config as _config
 
-ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
 SETTLE_S = 120
-
-
-def _config(thread: str, **configurable) -> dict:
-    return {"configurable": {"thread_id": thread, "langgraph_auth_user": ALICE, **configurable}}
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from fractalops.runtime.resources import squad_resources
 from tests.adapters.mcp_servers.servers import memory_entry
 from tests.adapters.model_fixtures import CANARY_KEY, KEY_REF, model_asset, scripted_model
 from tests.adapters.scripted_models import Call, ModelScript, ScriptedModelServer, Turn
+from tests.graphs._runs import run_config as _config
 
-ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
 HEALTH = "def health():\n    return {'status': 'ok'}\n"
 SEEDED = {"type": "entity", "name": "service-api", "entityType": "service", "observations": ["owns /health"]}
 NEW = {"entities": [{"name": "health-endpoint", "entityType": "endpoint", "observations": ["added by forge"]}]}
@@ -68,10 +68,6 @@ def squad(data_dir) -> Iterator:
     data_dir.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(data_dir / "checkpoints.sqlite")) as saver:
         yield build_squad().compile(checkpointer=saver)
-
-
-def _config(thread: str, **configurable) -> dict:
-    return {"configurable": {"thread_id": thread, "langgraph_auth_user": ALICE, **configurable}}
 
 
 def test_read_tools_run_in_forges_loop_and_the_mutate_call_joins_the_patch_at_the_gate(model_server, squad, repo,

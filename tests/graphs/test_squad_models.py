@@ -24,9 +24,9 @@ from fractalops.hud import compile_hud
 from fractalops.runtime.resources import squad_resources
 from tests.adapters.model_fixtures import CANARY_KEY, KEY_REF, model_asset, scripted_model
 from tests.adapters.scripted_models import Call, ModelScript, ScriptedModelServer, Turn
+from tests.graphs._runs import run_config as _config
 from tests.graphs.test_access_recovery import _scan_for
 
-ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
 HEALTH = "def health():\n    return {'status': 'ok'}\n"
 PLAN = {"route": "change", "packs": [], "task": "Create src/health.py with health() returning {'status': 'ok'}."}
 
@@ -66,10 +66,6 @@ def squad(data_dir) -> Iterator:
     data_dir.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(data_dir / "checkpoints.sqlite")) as saver:
         yield build_squad().compile(checkpointer=saver)
-
-
-def _config(thread: str, **configurable) -> dict:
-    return {"configurable": {"thread_id": thread, "langgraph_auth_user": ALICE, **configurable}}
 
 
 def _hud(squad, thread: str):

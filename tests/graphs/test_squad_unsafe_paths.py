@@ -19,13 +19,10 @@ from fractalops.hud import compile_hud
 from fractalops.planes.proposals import ProposalStatus
 from fractalops.runtime.resources import squad_resources
 from tests.conftest import make_git_repo
+from tests.graphs._runs import ALICE
+from tests.graphs._runs import run_config as _config
 
-ALICE = {"identity": "alice", "roles": ["operator", "approver"]}
 BOB = {"identity": "bob", "roles": ["approver"]}
-
-
-def _config(thread: str, user: dict, **configurable) -> dict:
-    return {"configurable": {"thread_id": thread, "langgraph_auth_user": user, **configurable}}
 
 
 def _git(repo: Path, *args: str) -> str:
