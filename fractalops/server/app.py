@@ -185,6 +185,31 @@ async def warehouse_query(request: Request) -> JSONResponse:
     return JSONResponse(json.loads(json.dumps({"rows": rows}, default=str)))
 
 
+def _redundant(middleware: Middleware) -> bool:
+    cls = middleware.cls
+    return (getattr(cls, "__name__", "") == "PrivateNetworkMiddleware"
+            and getattr(cls, "__module__", "").startswith("langgraph_api."))
+
+
+class _HarnessApp(Starlette):
+    """Starlette without the middleware the surface makes redundant.
+
+    LangGraph sets `user_middleware` of this app after loading it: `langgraph dev` adds its
+    `PrivateNetworkMiddleware`, which puts the private-network header on OPTIONS responses. The surface answers
+    every CORS preflight itself (that header included, for the origins it allows) before any of LangGraph's
+    middleware, so that one never acts; but as a `BaseHTTPMiddleware` it costs every request a task group per body
+    chunk and a memory channel per response (about a third of the event loop's time on a 400 KB telemetry body,
+    measured with py-spy). Dropped here, whoever sets the list."""
+
+    @property  # type: ignore[override]
+    def user_middleware(self) -> list[Middleware]:
+        return self._user_middleware
+
+    @user_middleware.setter
+    def user_middleware(self, value: list[Middleware]) -> None:
+        self._user_middleware = [m for m in value if not _redundant(m)]
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await asyncio.to_thread(secure_data_dir, squad_resources().root)
@@ -195,7 +220,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await feature_routes.stop_features()
 
 
-app = Starlette(
+app = _HarnessApp(
     routes=[
         _route("/threads/{thread_id}/hud", hud, "hud"),
         _route("/threads/{thread_id}/hud/diagnostics", hud_diagnostics, "hud_diagnostics"),

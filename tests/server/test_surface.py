@@ -183,3 +183,21 @@ def test_a_route_hears_of_the_key_refusals_on_its_path_and_a_broken_listener_cha
     assert heard == [(401, "missing API key: send it as the x-api-key header"), (401, "invalid API key")]
     refused = surface.post("/v1/logs", headers={"x-api-key": "nope"})
     assert refused.status_code == 401 and refused.json() == {"detail": "invalid API key"}
+
+
+def test_the_app_drops_the_private_network_middleware_the_surface_makes_redundant() -> None:
+    """`langgraph dev` adds its PrivateNetworkMiddleware (a BaseHTTPMiddleware) to our app; the surface answers every
+    preflight before it (see `test_preflight_answers_listed_origins_only`), so the app drops it."""
+    from langgraph_api.middleware.private_network import PrivateNetworkMiddleware
+    from starlette.middleware.cors import CORSMiddleware
+
+    from fractalops.server.app import app
+
+    saved = list(app.user_middleware)
+    try:
+        app.user_middleware = [Middleware(PrivateNetworkMiddleware), Middleware(CORSMiddleware, allow_origins=["*"]),
+                               *saved]
+        assert [m.cls for m in app.user_middleware] == [CORSMiddleware, *(m.cls for m in saved)]
+    finally:
+        app.user_middleware = saved
+    assert [m.cls for m in saved] == [ServerSurface]

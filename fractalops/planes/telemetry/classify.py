@@ -93,6 +93,7 @@ class Classifier:
         self._globals = frozenset(str(t) for t in global_terms())
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[object, dict[str, str]]] = {}
+        self._names: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
 
     def mappings(self, project: str) -> dict[str, str]:
         """Local name → global IRI of the project's approved mappings (cached per semantic-graph version)."""
@@ -106,6 +107,24 @@ class Classifier:
         with self._lock:
             self._cache[project] = (version, resolved)
         return resolved
+
+    def posthog_names(self, project: str, mappings: dict[str, str] | None = None) -> dict[str, str]:
+        """PostHog event name → global IRI for every name `classify` resolves by the ontology's PostHog events or an
+        approved mapping of `project` (what a decoder's one-pass path classifies; other names take `classify`)."""
+        mappings = self.mappings(project) if mappings is None else mappings
+        with self._lock:
+            cached = self._names.get(project)
+        if cached is not None and cached[0] is mappings:
+            return cached[1]
+        names = {**mappings, **self._rules.posthog}  # the ontology's own PostHog events come first, as in `classify`
+        with self._lock:
+            self._names[project] = (mappings, names)
+        return names
+
+    @property
+    def span_rules(self) -> dict[tuple[str, str], str]:
+        """(convention, span kind) → global IRI, kind `""` for any kind (as `classify` reads them)."""
+        return self._rules.spans
 
     def resolve_name(self, project: str, name: str, mappings: dict[str, str] | None = None) -> str | None:
         """The global IRI a local `name` stands for in `project`, or None."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
@@ -28,14 +29,19 @@ from fractalops.planes.telemetry import otlp
 from fractalops.planes.telemetry._gc import collections_deferred
 from fractalops.planes.telemetry.body import decompressed, max_body_bytes
 from fractalops.planes.telemetry.classify import MALFORMED, Classifier, Verdict
-from fractalops.planes.telemetry.model import Candidate, Counts, IntakeOutcome, Source
-from fractalops.planes.telemetry.posthog import load_json, parse_posthog_body, posthog_candidate
+from fractalops.planes.telemetry.model import Candidate, Counts, IntakeOutcome, ReadyItems, Source
+from fractalops.planes.telemetry.posthog import (
+    load_json,
+    parse_posthog_body,
+    posthog_candidate,
+    posthog_items,
+)
 from fractalops.planes.telemetry.project_keys import POSTHOG_KEYS_ENV, project_for_key
 from fractalops.planes.telemetry.store import QuarantineRow, StoreBatch, TelemetryStore
 from fractalops.planes.warehouse import EventColumns, WarehouseProtocol
 from fractalops.planes.warehouse.models import stable_id
 
-__all__ = ["TelemetryIntake", "ReplayResult"]
+__all__ = ["TelemetryIntake", "ReplayResult", "SortedBody", "sort_body"]
 
 _log = logging.getLogger(__name__)
 _REASONS_KEPT = 5
@@ -111,8 +117,9 @@ class TelemetryIntake:
         if project is None:
             raise self.refuse(Source.POSTHOG, "", TelemetryBodyError(
                 401, f"project API key ...{parsed.api_key[-4:]} is not known to this server ({POSTHOG_KEYS_ENV})"))
-        received_at = _now()
-        return self.ingest(Source.POSTHOG, project, [posthog_candidate(e, received_at) for e in parsed.events])
+        mappings = self.classifier.mappings(project)
+        ready, rest = posthog_items(parsed.events, _now(), self.classifier.posthog_names(project, mappings))
+        return self.ingest(Source.POSTHOG, project, rest, ready, mappings=mappings)
 
     def otlp(self, source: Source, project: str, body: bytes, *, encoding: str = "",
              content_type: str = "") -> tuple[IntakeOutcome, str]:
@@ -127,12 +134,14 @@ class TelemetryIntake:
         except TelemetryBodyError as exc:
             raise self.refuse(source, project, exc) from None
         data = self._decoded(source, project, body, encoding)
-        decode = otlp.trace_candidates if source is Source.OTEL_TRACES else otlp.log_candidates
         try:
-            candidates = decode(data, media)
+            if source is Source.OTEL_TRACES:
+                ready, candidates = otlp.trace_items(data, media, self.classifier.span_rules)
+            else:
+                ready, candidates = ReadyItems(), otlp.log_candidates(data, media)
         except TelemetryBodyError as exc:
             raise self.refuse(source, project, exc) from None
-        return self.ingest(source, project, candidates), media
+        return self.ingest(source, project, candidates, ready), media
 
     # -- the core --------------------------------------------------------------------------------------------------
 
@@ -142,7 +151,7 @@ class TelemetryIntake:
         try:
             rows.append(**item.fields, ontology_id=verdict.iri or "", project=project, source=str(source))
         except ValueError as exc:
-            return Verdict(None, MALFORMED, f"not a valid warehouse event: {exc}")
+            return _not_a_row(str(exc))
         return None
 
     def _quarantine_row(self, source: Source, project: str, item: Candidate, verdict: Verdict,
@@ -174,41 +183,32 @@ class TelemetryIntake:
             with self.store.batch() as tx:
                 self._warehouse_quarantine(tx, [{**r.__dict__} for r in pending])
 
-    def ingest(self, source: Source, project: str, items: list[Candidate]) -> IntakeOutcome:
-        """Classify and store decoded items of one body; raises (nothing acknowledged) when the warehouse refuses."""
+    def ingest(self, source: Source, project: str, items: list[Candidate], ready: ReadyItems | None = None, *,
+               mappings: dict[str, str] | None = None) -> IntakeOutcome:
+        """Classify and store the decoded items of one body (`ready` ones first, then `items`); raises (nothing
+        acknowledged) when the warehouse refuses."""
+        ready = ready if ready is not None else ReadyItems()
         out = IntakeOutcome(source=source, project=project)
-        if not items:
+        if not items and not ready:
             return out
-        mappings = self.classifier.mappings(project)
+        mappings = self.classifier.mappings(project) if mappings is None else mappings
         received_at = _iso(_now())
         with self._lock:
             self._flush_unwritten_quarantine()
             with self.store.batch() as tx:
-                seen = tx.seen(str(source), project, [i.key for i in items])
-                taken: set[str] = set()
-                classified: list[tuple[Candidate, Verdict]] = []
-                refused: list[tuple[Candidate, Verdict]] = []
-                for item in items:
-                    if item.key in seen or item.key in taken:
-                        out.duplicates += 1
-                        continue
-                    taken.add(item.key)
-                    verdict = self.classifier.classify(source, project, item, mappings)
-                    (classified if verdict.iri is not None else refused).append((item, verdict))
-                events = EventColumns()
-                for index, why in events.extend(project, str(source), [(i.fields, v.iri or "") for i, v in classified]):
-                    refused.append((classified[index][0], Verdict(None, MALFORMED,
-                                                                  f"not a valid warehouse event: {why}")))
-                rows = [self._quarantine_row(source, project, item, verdict, received_at) for item, verdict in refused]
-                out.reasons = [verdict.reason for _, verdict in refused[:_REASONS_KEPT]]
-                out.stored, out.quarantined = len(events), len(rows)
+                seen = tx.seen(str(source), project, ready.keys + [i.key for i in items])
+                body = sort_body(self.classifier, source, project, items, ready, mappings, seen)
+                rows = [self._quarantine_row(source, project, item, verdict, received_at)
+                        for item, verdict in body.refused]
+                out.reasons = [verdict.reason for _, verdict in body.refused[:_REASONS_KEPT]]
+                out.stored, out.quarantined, out.duplicates = len(body.events), len(rows), body.duplicates
                 out.received = out.stored + out.quarantined
-                tx.mark_seen(str(source), project, taken)
+                tx.mark_seen(str(source), project, body.taken)
                 tx.add_quarantine(rows)
                 tx.bump(str(source), project, received=out.received, stored=out.stored, quarantined=out.quarantined,
                         duplicates=out.duplicates)
-                if len(events):
-                    self._warehouse().insert_event_columns(events)  # raises → rollback: nothing acknowledged
+                if len(body.events):
+                    self._warehouse().insert_event_columns(body.events)  # raises → rollback: nothing acknowledged
                 self._warehouse_quarantine(tx, rows)
         return out
 
@@ -287,6 +287,53 @@ class TelemetryIntake:
         if row is None:
             return None
         return row, self._artifacts().get(raw_ref)
+
+
+@dataclass
+class SortedBody:
+    """What one body's items come to, before anything is written."""
+
+    events: EventColumns
+    """The rows to insert."""
+    refused: list[tuple[Candidate, Verdict]]
+    """The items to quarantine, with why."""
+    taken: list[str]
+    """The keys it makes seen (stored or quarantined), each once."""
+    duplicates: int
+    """Items already seen, or twice in the body."""
+
+
+def sort_body(classifier: Classifier, source: Source, project: str, items: list[Candidate], ready: ReadyItems,
+              mappings: dict[str, str], seen: set[str]) -> SortedBody:
+    """Dedupe (against `seen` and within the body, ready items first), classify and build the rows of one body."""
+    taken: dict[str, None] = {}
+    duplicates = 0
+    kept: list[int] = []
+    for index, key in enumerate(ready.keys):
+        if key in seen or key in taken:
+            duplicates += 1
+        else:
+            taken[key] = None
+            kept.append(index)
+    classified: list[tuple[Candidate, Verdict]] = []
+    refused: list[tuple[Candidate, Verdict]] = []
+    for item in items:
+        if item.key in seen or item.key in taken:
+            duplicates += 1
+            continue
+        taken[item.key] = None
+        verdict = classifier.classify(source, project, item, mappings)
+        (classified if verdict.iri is not None else refused).append((item, verdict))
+    events = EventColumns()
+    for index, why in events.extend_ready(project, str(source), *ready.columns(kept)):
+        refused.append((ready.candidate(kept[index]), _not_a_row(why)))
+    for index, why in events.extend(project, str(source), [(i.fields, v.iri or "") for i, v in classified]):
+        refused.append((classified[index][0], _not_a_row(why)))
+    return SortedBody(events=events, refused=refused, taken=list(taken), duplicates=duplicates)
+
+
+def _not_a_row(why: str) -> Verdict:
+    return Verdict(None, MALFORMED, f"not a valid warehouse event: {why}")
 
 
 def _broken(row: QuarantineRow, reason: str) -> Candidate:

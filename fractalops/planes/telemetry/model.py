@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypedDict
 
-__all__ = ["Source", "COUNT_FIELDS", "Counts", "Candidate", "IntakeOutcome", "QuarantineItemJSON"]
+__all__ = ["Source", "COUNT_FIELDS", "Counts", "Candidate", "ReadyItems", "IntakeOutcome", "QuarantineItemJSON"]
 
 
 class Source(StrEnum):
@@ -61,6 +61,48 @@ class Candidate:
     """`logs` for a log record without an event name (classified under the signal's term)."""
     exception: bool = False
     """A log record carrying `exception.*` attributes."""
+
+
+@dataclass(slots=True)
+class ReadyItems:
+    """The items of one body a decoder took in one pass: plainly well formed and classified by a built-in rule or an
+    approved mapping, held as their warehouse column values (`EventColumns.extend_ready`).
+
+    Exactly what `Candidate` + `Classifier.classify` + `EventColumns.append` make of the same items, without the
+    per-item objects in between (a third of a body's Python time): `tests/planes/telemetry/test_ready.py` holds both
+    paths to the same rows and the same quarantine. A decoder hands every other item on as a `Candidate`."""
+
+    keys: list[str] = field(default_factory=list)
+    """Each item's idempotency key, as its `Candidate.key` would be."""
+    event_ids: list[str] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    """Epoch milliseconds, in the warehouse's range."""
+    iris: list[str] = field(default_factory=list)
+    """Global ontology IRIs, expanded."""
+    trace_ids: list[str] = field(default_factory=list)
+    session_ids: list[str] = field(default_factory=list)
+    attrs: list[str] = field(default_factory=list)
+    """Sorted compact JSON objects."""
+    origins: list[Any] = field(default_factory=list)
+    """What each item was decoded from: `as_candidate(origin)` makes it a `Candidate` again (an item whose row the
+    insert still refuses is quarantined as one)."""
+    as_candidate: Callable[[Any], Candidate] | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def columns(self, kept: list[int]) -> tuple[list[str], list[int], list[str], list[str], list[str], list[str]]:
+        """(event_ids, times, iris, trace_ids, session_ids, attrs) of the items at `kept` (indexes, in order)."""
+        columns = (self.event_ids, self.times, self.iris, self.trace_ids, self.session_ids, self.attrs)
+        if len(kept) == len(self.keys):
+            return columns
+        return tuple([column[i] for i in kept] for column in columns)  # type: ignore[return-value]
+
+    def candidate(self, index: int) -> Candidate:
+        """The item at `index` as a `Candidate`."""
+        if self.as_candidate is None:
+            raise TypeError("these ready items carry no way back to candidates (as_candidate is not set)")
+        return self.as_candidate(self.origins[index])
 
 
 @dataclass

@@ -17,8 +17,8 @@ import base64
 import binascii
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -42,10 +42,11 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from fractalops.errors import TelemetryBodyError
-from fractalops.planes.telemetry.model import Candidate
+from fractalops.planes.telemetry.model import Candidate, ReadyItems
+from fractalops.planes.warehouse.columns import WHITESPACE
 
-__all__ = ["PROTOBUF", "JSON", "media_type_of", "trace_candidates", "log_candidates", "trace_response", "as_otlp_json",
-           "logs_response", "status_body", "CONVENTIONS"]
+__all__ = ["PROTOBUF", "JSON", "media_type_of", "trace_candidates", "trace_items", "log_candidates", "trace_response",
+           "as_otlp_json", "logs_response", "status_body", "CONVENTIONS"]
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -57,6 +58,7 @@ _NS = uuid.UUID("2e0d0f7c-9c5e-4d8e-b7d8-0f4b6a1c3e57")
 _MAX_NS = int(datetime(2299, 12, 31, tzinfo=UTC).timestamp()) * 10**9
 _SESSION_KEYS = ("session.id", "posthog.session_id", "$session_id")
 _ZEROS = {8: bytes(8), 16: bytes(16)}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def media_type_of(content_type: str) -> str:
@@ -102,7 +104,8 @@ def _scope(scope: InstrumentationScope) -> dict[str, Any]:
 
 
 def _ts(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns // 1_000_000 / 1000, UTC)
+    """The warehouse's millisecond time of `ns`, in integers (a float of seconds is off by a microsecond in 2299)."""
+    return _EPOCH + timedelta(milliseconds=ns // 1_000_000)
 
 
 def _session(attrs: dict[str, Any], resource: dict[str, Any]) -> str:
@@ -225,31 +228,37 @@ def _span_raw(group: _Group, span: Span) -> bytes:
         scope_spans=[ScopeSpans(scope=scope, schema_url=scope_schema, spans=[span])])]).SerializeToString()
 
 
-def _span_candidate(span: Span, resource: dict[str, Any], scope: dict[str, Any], raw: Callable[[], bytes],
-                    media: str, problem: str = "") -> Candidate:
+def _usual_span(span: Span) -> bool:
+    """Ids of the right sizes and not zero, times in order and in range: the test every span passes but a broken
+    one (whose reason `_span_problem` then finds)."""
     trace, sid, parent = span.trace_id, span.span_id, span.parent_span_id
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
-    # The usual span (ids of the right sizes, not zero; times in order and in range) in one test; anything else
-    # gets its reason from the checks below.
-    if (problem or len(trace) != 16 or trace == _ZEROS[16] or len(sid) != 8 or sid == _ZEROS[8]
-            or (parent and (len(parent) != 8 or parent == _ZEROS[8])) or not start or (end and end < start)
-            or start > _MAX_NS or end > _MAX_NS):
-        problem = (problem or _id_problem(trace, 16, "trace_id", False) or _id_problem(sid, 8, "span_id", False)
-                   or _id_problem(parent, 8, "parent_span_id", True))
-        if not problem:
-            if not start:
-                problem = "start_time_unix_nano is missing"
-            elif end and end < start:
-                problem = f"the span ends ({end}) before it starts ({start})"
-            elif max(start, end) > _MAX_NS:
-                problem = "its times are after 2299-12-31"
-    kind = _KINDS.get(span.kind, "unspecified")
+    return not (len(trace) != 16 or trace == _ZEROS[16] or len(sid) != 8 or sid == _ZEROS[8]
+                or (parent and (len(parent) != 8 or parent == _ZEROS[8])) or not start or (end and end < start)
+                or start > _MAX_NS or end > _MAX_NS)
+
+
+def _span_problem(span: Span) -> str:
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    problem = (_id_problem(span.trace_id, 16, "trace_id", False) or _id_problem(span.span_id, 8, "span_id", False)
+               or _id_problem(span.parent_span_id, 8, "parent_span_id", True))
     if problem:
-        return Candidate(key=_content_key(raw()), name=span.name, raw=raw, media_type=media, problem=problem, kind=kind)
-    attrs = _attrs(span.attributes)
-    name, status, trace_hex, sid_hex = span.name, span.status, trace.hex(), sid.hex()
+        return problem
+    if not start:
+        return "start_time_unix_nano is missing"
+    if end and end < start:
+        return f"the span ends ({end}) before it starts ({start})"
+    if max(start, end) > _MAX_NS:
+        return "its times are after 2299-12-31"
+    return ""
+
+
+def _span_detail(span: Span, kind: str, attrs: dict[str, Any], resource: Any, scope: Any) -> dict[str, Any]:
+    """The span's warehouse attrs: everything it carries besides its ids (`resource` and `scope` as dicts, or as
+    the same dicts already written, `orjson.Fragment`s)."""
+    start, end, status = span.start_time_unix_nano, span.end_time_unix_nano, span.status
     detail: dict[str, Any] = {
-        "name": name, "kind": kind, "parent_span_id": parent.hex(),
+        "name": span.name, "kind": kind, "parent_span_id": span.parent_span_id.hex(),
         "start_time_unix_nano": start, "end_time_unix_nano": end, "duration_ms": (end - start) / 1e6 if end else None,
         "status": {"code": _STATUS.get(status.code, "unset"), "message": status.message},
         "attributes": attrs, "resource": resource, "scope": scope,
@@ -259,9 +268,20 @@ def _span_candidate(span: Span, resource: dict[str, Any], scope: dict[str, Any],
                             for e in span.events]
     if span.links:
         detail["links"] = [{"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()} for link in span.links]
-    return Candidate(f"{trace_hex}:{sid_hex}", name, raw, media, {
-        "event_id": sid_hex, "ts": _ts(start), "trace_id": trace_hex, "session_id": _session(attrs, resource),
-        "attrs": detail,
+    return detail
+
+
+def _span_candidate(span: Span, resource: dict[str, Any], scope: dict[str, Any], raw: Callable[[], bytes],
+                    media: str, problem: str = "") -> Candidate:
+    problem = problem or ("" if _usual_span(span) else _span_problem(span))
+    kind = _KINDS.get(span.kind, "unspecified")
+    if problem:
+        return Candidate(key=_content_key(raw()), name=span.name, raw=raw, media_type=media, problem=problem, kind=kind)
+    attrs = _attrs(span.attributes)
+    trace_hex, sid_hex = span.trace_id.hex(), span.span_id.hex()
+    return Candidate(f"{trace_hex}:{sid_hex}", span.name, raw, media, {
+        "event_id": sid_hex, "ts": _ts(span.start_time_unix_nano), "trace_id": trace_hex,
+        "session_id": _session(attrs, resource), "attrs": _span_detail(span, kind, attrs, resource, scope),
     }, convention=_convention(attrs), kind=kind)
 
 
@@ -315,6 +335,76 @@ def trace_candidates(data: bytes, media: str) -> list[Candidate]:
     """Every span of a decompressed `/v1/traces` body (`media` from `media_type_of`)."""
     return list(_proto_spans(data) if media == PROTOBUF else _json_spans(data))
 
+
+
+def _demoted_span(origin: tuple[Span, dict[str, Any], dict[str, Any], _Group]) -> Candidate:
+    span, resource, scope, group = origin
+    return _span_candidate(span, resource, scope, partial(_span_raw, group, span), PROTOBUF)
+
+
+def trace_items(data: bytes, media: str,
+                rules: Mapping[tuple[str, str], str]) -> tuple[ReadyItems, list[Candidate]]:
+    """Every span of a decompressed `/v1/traces` body: in protobuf, the usual ones (`_usual_span`, classified by
+    their semantic conventions and kind through `rules`, `Classifier.span_rules`) as ready items in one pass, every
+    other span as a `Candidate` (`trace_candidates`, which says the same of the usual ones:
+    `tests/planes/telemetry/test_ready.py`). OTLP JSON is decoded item by item, as candidates only."""
+    if media != PROTOBUF:
+        return ReadyItems(), trace_candidates(data, media)
+    request = _parse_proto(data, ExportTraceServiceRequest, "traces")
+    ready, rest = ReadyItems(as_candidate=_demoted_span), []
+    keys, ids, times, iris = ready.keys.append, ready.event_ids.append, ready.times.append, ready.iris.append
+    traces, sessions, attrs_of, origins = (ready.trace_ids.append, ready.session_ids.append, ready.attrs.append,
+                                           ready.origins.append)
+    dumps, sort, fragment, ws = orjson.dumps, orjson.OPT_SORT_KEYS, orjson.Fragment, WHITESPACE
+    ranks, none = _KEY_RANK, len(CONVENTIONS)
+    for rs in request.resource_spans:
+        resource = _attrs(rs.resource.attributes)
+        for ss in rs.scope_spans:
+            group: _Group = (rs.resource, rs.schema_url, ss.scope, ss.schema_url)
+            scope = _scope(ss.scope)
+            try:  # written once per group, spliced into every span's attrs as written
+                written = (fragment(dumps(resource, option=sort)), fragment(dumps(scope, option=sort)))
+            except TypeError:
+                written = None
+            for span in ss.spans:
+                if written is None or not _usual_span(span):
+                    rest.append(_demoted_span((span, resource, scope, group)))
+                    continue
+                attrs: dict[str, Any] = {}
+                best = none
+                for kv in span.attributes:  # `_attrs` and `_convention` in one loop: the per-span cost of a body
+                    key, value = kv.key, kv.value
+                    which = value.WhichOneof("value")
+                    attrs[key] = getattr(value, which) if which in _SCALARS else _value(value)
+                    rank = ranks.get(key)
+                    if rank is None:
+                        rank = _key_rank(key)
+                    if rank < best:
+                        best = rank
+                kind = _KINDS.get(span.kind, "unspecified")
+                iri = None
+                if best < none:
+                    convention = CONVENTIONS[best]
+                    iri = rules.get((convention, kind)) or rules.get((convention, ""))
+                session = _session(attrs, resource)
+                if iri is None or (session and (session[0] in ws or session[-1] in ws)):
+                    rest.append(_demoted_span((span, resource, scope, group)))
+                    continue
+                try:
+                    text = dumps(_span_detail(span, kind, attrs, *written), option=sort).decode()
+                except TypeError:
+                    rest.append(_demoted_span((span, resource, scope, group)))
+                    continue
+                trace_hex, sid_hex = span.trace_id.hex(), span.span_id.hex()
+                keys(f"{trace_hex}:{sid_hex}")
+                ids(sid_hex)
+                times(span.start_time_unix_nano // 1_000_000)
+                iris(iri)
+                traces(trace_hex)
+                sessions(session)
+                attrs_of(text)
+                origins((span, resource, scope, group))
+    return ready, rest
 
 # -- log records -------------------------------------------------------------------------------------------------
 

@@ -17,24 +17,27 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import orjson
 
 from fractalops.errors import TelemetryBodyError
-from fractalops.planes.telemetry.model import Candidate
+from fractalops.planes.telemetry.model import Candidate, ReadyItems
+from fractalops.planes.warehouse.columns import WHITESPACE
 
-__all__ = ["PosthogBody", "parse_posthog_body", "posthog_candidate", "flags_key", "load_json", "JSON_MEDIA_TYPE",
-           "MAX_EVENT_NAME"]
+__all__ = ["PosthogBody", "parse_posthog_body", "posthog_candidate", "posthog_items", "flags_key", "load_json",
+           "JSON_MEDIA_TYPE", "MAX_EVENT_NAME"]
 
 JSON_MEDIA_TYPE = "application/json"
 MAX_EVENT_NAME = 400
 _NAMESPACE = uuid.UUID("5b6f1d3e-0c1a-4f57-9a8e-3f1c2d7b9e41")
 _TS_MIN = datetime(1970, 1, 1, tzinfo=UTC)
 _TS_MAX = datetime(2299, 12, 31, tzinfo=UTC)
+_EPOCH, _MS = _TS_MIN, timedelta(milliseconds=1)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _TOP_LEVEL = frozenset({"uuid", "event", "distinct_id", "timestamp", "properties", "api_key", "token"})
 
@@ -131,43 +134,65 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _well_formed(event: dict[str, Any]) -> Candidate | None:
-    """The usual event (uuid, name, distinct_id, ISO timestamp, properties), checked in one pass; None for anything
-    else, which `_checked` then looks at field by field to say what is wrong. Same result, a third of the cost."""
-    given, name, distinct = event.get("uuid"), event.get("event"), event.get("distinct_id")
-    stamp, props = event.get("timestamp"), event.get("properties")
-    if (type(given) is not str or type(name) is not str or type(stamp) is not str or type(props) is not dict
-            or not name or len(name) > MAX_EVENT_NAME or not _UUID.fullmatch(given)):
-        return None
-    kind = type(distinct)
-    if not ((kind is str and distinct) or kind is int or kind is float):
-        return None
-    try:
-        ts = datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-    tz = ts.tzinfo
-    if tz is not UTC:
-        ts = ts.replace(tzinfo=UTC) if tz is None else ts.astimezone(UTC)
-    if not _TS_MIN <= ts <= _TS_MAX:
-        return None
-    attrs = {"event": name, "distinct_id": distinct if kind is str else str(distinct), "properties": props}
-    if len(event) != 5:
-        for extra in event.keys() - _TOP_LEVEL:
-            attrs[extra] = event[extra]
-    trace, session = props.get("$trace_id"), props.get("$session_id")
-    key = given.lower()
-    return Candidate(key, name, partial(_json_bytes, event), JSON_MEDIA_TYPE, {
-        "event_id": key, "ts": ts, "trace_id": trace.lower() if type(trace) is str else "",
-        "session_id": session if type(session) is str else "", "attrs": attrs})
+def posthog_items(events: list[Any], received_at: datetime,
+                  names: Mapping[str, str]) -> tuple[ReadyItems, list[Candidate]]:
+    """A body's events: the usual ones as ready items in one pass, every other one as a `Candidate`.
+
+    Usual: exactly the five fields (`uuid` a UUID, `event` a name in `names` — the PostHog events of the ontology and
+    the project's approved mappings —, `distinct_id` a non-empty string, `timestamp` ISO 8601 in UTC and in range,
+    `properties` an object), `$trace_id`/`$session_id` without surrounding whitespace, properties orjson can write.
+    The rest — malformed events, names classified otherwise or not at all, extra fields, numeric ids — go through
+    `posthog_candidate` and the classifier, which say the same of the usual ones
+    (`tests/planes/telemetry/test_ready.py`)."""
+    ready, rest = ReadyItems(as_candidate=partial(posthog_candidate, received_at=received_at)), []
+    keys, ids, times, iris = ready.keys.append, ready.event_ids.append, ready.times.append, ready.iris.append
+    traces, sessions, attrs, origins = (ready.trace_ids.append, ready.session_ids.append, ready.attrs.append,
+                                        ready.origins.append)
+    fullmatch, parse, dumps, sort, ws = (_UUID.fullmatch, datetime.fromisoformat, orjson.dumps, orjson.OPT_SORT_KEYS,
+                                         WHITESPACE)
+    for event in events:
+        if type(event) is not dict or len(event) != 5:
+            rest.append(posthog_candidate(event, received_at))
+            continue
+        given, name, distinct = event.get("uuid"), event.get("event"), event.get("distinct_id")
+        stamp, props = event.get("timestamp"), event.get("properties")
+        iri = names.get(name) if type(name) is str and len(name) <= MAX_EVENT_NAME else None
+        if (iri is None or type(given) is not str or type(distinct) is not str or not distinct
+                or type(stamp) is not str or type(props) is not dict or not fullmatch(given)):
+            rest.append(posthog_candidate(event, received_at))
+            continue
+        try:
+            ts = parse(stamp)
+        except ValueError:
+            ts = None
+        trace, session = props.get("$trace_id"), props.get("$session_id")
+        trace = trace.lower() if type(trace) is str else ""
+        session = session if type(session) is str else ""
+        if (ts is None or ts.tzinfo is not UTC or not _TS_MIN <= ts <= _TS_MAX
+                or (trace and (trace[0] in ws or trace[-1] in ws))
+                or (session and (session[0] in ws or session[-1] in ws))):
+            rest.append(posthog_candidate(event, received_at))
+            continue
+        try:
+            text = dumps({"event": name, "distinct_id": distinct, "properties": props}, option=sort).decode()
+        except TypeError:  # beyond orjson (an integer over 64 bits): the candidate path writes it, or says why not
+            rest.append(posthog_candidate(event, received_at))
+            continue
+        key = given.lower()
+        keys(key)
+        ids(key)
+        times((ts - _EPOCH) // _MS)
+        iris(iri)
+        traces(trace)
+        sessions(session)
+        attrs(text)
+        origins(event)
+    return ready, rest
 
 
 def posthog_candidate(event: Any, received_at: datetime) -> Candidate:
-    """One event as a candidate: its warehouse fields, or the problem that makes it malformed."""
-    return (type(event) is dict and _well_formed(event)) or _checked(event, received_at)
-
-
-def _checked(event: Any, received_at: datetime) -> Candidate:
+    """One event as a candidate: its warehouse fields, or the problem that makes it malformed (checked field by
+    field, so the reason names the first field that is wrong)."""
     def raw() -> bytes:
         return _json_bytes(event)
 

@@ -16,7 +16,7 @@ import orjson
 
 from fractalops.planes.warehouse.models import attrs_json, expand_ontology_id
 
-__all__ = ["EventColumns", "EVENT_COLUMNS"]
+__all__ = ["EventColumns", "EVENT_COLUMNS", "WHITESPACE", "MAX_EPOCH_MS"]
 
 EVENT_COLUMNS = ("event_id", "ts", "ontology_id", "project", "source", "trace_id", "session_id", "thread_id", "attrs")
 """The `events` table's columns, in insert order."""
@@ -25,7 +25,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TS_MAX = datetime(2299, 12, 31, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 _MAX_TEXT = 4096
-_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+MAX_EPOCH_MS = (_TS_MAX - _EPOCH) // _MS
+"""The warehouse's last `ts`, 2299-12-31T00:00:00Z, as epoch milliseconds."""
+WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 """What pydantic's `str_strip_whitespace` strips (Unicode White_Space): Python's `str.strip()` also strips
 U+001C..U+001F, which `Event` keeps."""
 
@@ -35,7 +37,7 @@ def _name(value: Any, field: str, known: set[str]) -> str:
         return value
     if not isinstance(value, str):
         raise ValueError(f"{field}: Input should be a valid string")
-    text = value.strip(_WHITESPACE)
+    text = value.strip(WHITESPACE)
     if not 1 <= len(text) <= _MAX_TEXT:
         raise ValueError(f"{field}: String should have between 1 and {_MAX_TEXT} characters")
     if text == value:
@@ -46,7 +48,7 @@ def _name(value: Any, field: str, known: set[str]) -> str:
 def _text(value: Any, field: str) -> str:
     if type(value) is not str and not isinstance(value, str):
         raise ValueError(f"{field}: Input should be a valid string")
-    return value.strip(_WHITESPACE) if value and (value[0] in _WHITESPACE or value[-1] in _WHITESPACE) else value
+    return value.strip(WHITESPACE) if value and (value[0] in WHITESPACE or value[-1] in WHITESPACE) else value
 
 
 class EventColumns:
@@ -122,7 +124,7 @@ class EventColumns:
             return self._extend_slowly(project, source, rows)
         refused: list[tuple[int, str]] = []
         ids, times, iris, projects, sources, traces, sessions, threads, attrs_column = self.data
-        keys, expanded, dumps, sort, ws = self._keys, self._iris, orjson.dumps, orjson.OPT_SORT_KEYS, _WHITESPACE
+        keys, expanded, dumps, sort, ws = self._keys, self._iris, orjson.dumps, orjson.OPT_SORT_KEYS, WHITESPACE
         for index, (fields, ontology_id) in enumerate(rows):
             get = fields.get
             event_id, ts, attrs = get("event_id"), get("ts"), get("attrs")
@@ -153,6 +155,50 @@ class EventColumns:
             sessions.append(session_id)
             threads.append(thread_id)
             attrs_column.append(text)
+        return refused
+
+    def extend_ready(self, project: str, source: str, event_ids: Sequence[str], times: Sequence[int],
+                     iris: Sequence[str], trace_ids: Sequence[str], session_ids: Sequence[str],
+                     attrs: Sequence[str]) -> list[tuple[int, str]]:
+        """Add rows a decoder built as column values and checked itself as `append` checks them (event, trace and
+        session ids stripped strings, times epoch milliseconds in range, expanded global IRIs, attrs sorted compact
+        JSON objects; `telemetry.ReadyItems`). Checked here: what is cheap over whole columns (their lengths, the
+        times' range, each distinct IRI once, project and source), and per row the one rule that depends on the rest
+        of the insert, an event id once per project: (index, reason) of the rows refused for that, as `append`
+        words it. A column that breaks its contract raises `ValueError` (a decoder's bug, not a client's)."""
+        size = len(event_ids)
+        if any(len(column) != size for column in (times, iris, trace_ids, session_ids, attrs)):
+            raise ValueError("ready columns differ in length")
+        if not size:
+            return []
+        project, source = _name(project, "project", self._names), _name(source, "source", self._names)
+        if min(times) < 0 or max(times) > MAX_EPOCH_MS:
+            raise ValueError("ts: a ready time is outside the warehouse range 1970-01-01 .. 2299-12-31")
+        for iri in set(iris) - set(self._iris.values()):
+            if expand_ontology_id(iri) != iri:
+                raise ValueError(f"ontology_id: ready IRI {iri!r} is not expanded")
+            self._iris[iri] = iri
+        keys, refused, kept = self._keys, [], []
+        for index, event_id in enumerate(event_ids):
+            key = (project, event_id)
+            if key in keys:
+                refused.append((index, f"event_id: {event_id!r} of project {project!r} is already in this insert"))
+            else:
+                keys.add(key)
+                kept.append(index)
+        ids, times_column, iris_column, projects, sources, traces, sessions, threads, attrs_column = self.data
+        if refused:
+            event_ids, times, iris, trace_ids, session_ids, attrs = (
+                [column[i] for i in kept] for column in (event_ids, times, iris, trace_ids, session_ids, attrs))
+        ids.extend(event_ids)
+        times_column.extend(times)
+        iris_column.extend(iris)
+        projects.extend([project] * len(kept))
+        sources.extend([source] * len(kept))
+        traces.extend(trace_ids)
+        sessions.extend(session_ids)
+        threads.extend([""] * len(kept))
+        attrs_column.extend(attrs)
         return refused
 
     def _append_one(self, index: int, fields: Mapping[str, Any], ontology_id: str, project: str, source: str,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from fractalops.errors import TelemetryBodyError
 from fractalops.planes.telemetry.posthog import flags_key, parse_posthog_body, posthog_candidate
@@ -107,31 +105,6 @@ def test_flags_bodies_carry_the_key_at_the_top() -> None:
     assert flags_key(b"{}") == ""
     with pytest.raises(TelemetryBodyError):
         flags_key(b"nope")
-
-
-_names = st.text(min_size=0, max_size=6)
-
-
-@given(event=st.fixed_dictionaries({
-    "uuid": st.one_of(st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()), st.text(max_size=8), st.none(),
-                      st.integers()),
-    "event": st.one_of(st.sampled_from(["$pageview", "checkout_done"]), st.just(""), st.none(), st.integers()),
-    "distinct_id": st.one_of(st.text(max_size=5), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none()),
-    "timestamp": st.one_of(st.datetimes(min_value=datetime(1969, 6, 1), max_value=datetime(2300, 6, 1),
-                                        timezones=st.sampled_from([UTC, None, timezone(timedelta(hours=-3))]))
-                           .map(datetime.isoformat), st.text(max_size=6), st.none(), st.integers()),
-    "properties": st.one_of(st.dictionaries(st.sampled_from(["$session_id", "$trace_id", "x"]),
-                                            st.one_of(st.text(max_size=4), st.integers()), max_size=3),
-                            st.none(), st.text(max_size=3)),
-}, optional={"$set": st.dictionaries(_names, st.integers(), max_size=2), "type": st.text(max_size=3)}))
-def test_the_fast_path_says_exactly_what_the_field_by_field_check_says(event: dict) -> None:
-    from fractalops.planes.telemetry.posthog import _checked, _well_formed
-
-    fast, checked = _well_formed(event), _checked(event, NOW)
-    if fast is None:
-        return  # the fast path only ever declines; posthog_candidate then takes `_checked`'s answer
-    assert not checked.problem
-    assert (fast.key, fast.name, fast.fields, fast.raw()) == (checked.key, checked.name, checked.fields, checked.raw())
 
 
 def test_python_clients_nan_and_huge_numbers_do_not_cost_the_batch() -> None:
