@@ -83,6 +83,9 @@ class TelemetryIntake:
         self._warehouse = warehouse
         self._artifacts = artifacts
         self._lock = threading.Lock()
+        self._quarantine_owed: bool | None = None
+        """Whether quarantine rows wait for their warehouse copy (None: not looked yet; this process is the books'
+        single writer, so once looked it knows)."""
 
     # -- bodies ----------------------------------------------------------------------------------------------------
 
@@ -174,14 +177,18 @@ class TelemetryIntake:
             self._warehouse().quarantine_batch(items, target="events")
         except Exception as exc:  # noqa: BLE001 - the events are in: never fail the body after that
             _log.warning("telemetry quarantine rows not written to the warehouse yet (retried later): %s", exc)
+            self._quarantine_owed = True
             return
         tx.set_in_warehouse(r["id"] for r in rows)
 
     def _flush_unwritten_quarantine(self) -> None:
+        if self._quarantine_owed is False:  # nothing failed since the last look: no query per body
+            return
         pending = self.store.not_in_warehouse()
         if pending:
             with self.store.batch() as tx:
                 self._warehouse_quarantine(tx, [{**r.__dict__} for r in pending])
+        self._quarantine_owed = bool(self.store.not_in_warehouse(limit=1)) if pending else False
 
     def ingest(self, source: Source, project: str, items: list[Candidate], ready: ReadyItems | None = None, *,
                mappings: dict[str, str] | None = None) -> IntakeOutcome:
@@ -306,15 +313,17 @@ class SortedBody:
 def sort_body(classifier: Classifier, source: Source, project: str, items: list[Candidate], ready: ReadyItems,
               mappings: dict[str, str], seen: set[str]) -> SortedBody:
     """Dedupe (against `seen` and within the body, ready items first), classify and build the rows of one body."""
-    taken: dict[str, None] = {}
+    taken: dict[str, None] = dict.fromkeys(ready.keys)  # in body order, each once
     duplicates = 0
-    kept: list[int] = []
-    for index, key in enumerate(ready.keys):
-        if key in seen or key in taken:
-            duplicates += 1
-        else:
-            taken[key] = None
-            kept.append(index)
+    kept: list[int] = list(range(len(ready)))
+    if seen or len(taken) != len(ready):  # a retry, or a body repeating itself: item by item
+        taken, kept = {}, []
+        for index, key in enumerate(ready.keys):
+            if key in seen or key in taken:
+                duplicates += 1
+            else:
+                taken[key] = None
+                kept.append(index)
     classified: list[tuple[Candidate, Verdict]] = []
     refused: list[tuple[Candidate, Verdict]] = []
     for item in items:

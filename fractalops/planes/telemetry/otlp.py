@@ -108,12 +108,17 @@ def _ts(ns: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=ns // 1_000_000)
 
 
-def _session(attrs: dict[str, Any], resource: dict[str, Any]) -> str:
-    for source in (attrs, resource):
-        for key in _SESSION_KEYS:
-            if isinstance(source.get(key), str) and source[key]:
-                return source[key]
+def _own_session(attrs: dict[str, Any]) -> str:
+    for key in _SESSION_KEYS:
+        value = attrs.get(key)
+        if type(value) is str and value:
+            return value
     return ""
+
+
+def _session(attrs: dict[str, Any], resource: dict[str, Any]) -> str:
+    """The session id an item carries, its own attributes first, then its resource's."""
+    return _own_session(attrs) or _own_session(resource)
 
 
 def _id_problem(value: bytes, size: int, what: str, optional: bool) -> str:
@@ -228,11 +233,9 @@ def _span_raw(group: _Group, span: Span) -> bytes:
         scope_spans=[ScopeSpans(scope=scope, schema_url=scope_schema, spans=[span])])]).SerializeToString()
 
 
-def _usual_span(span: Span) -> bool:
+def _usual(trace: bytes, sid: bytes, parent: bytes, start: int, end: int) -> bool:
     """Ids of the right sizes and not zero, times in order and in range: the test every span passes but a broken
     one (whose reason `_span_problem` then finds)."""
-    trace, sid, parent = span.trace_id, span.span_id, span.parent_span_id
-    start, end = span.start_time_unix_nano, span.end_time_unix_nano
     return not (len(trace) != 16 or trace == _ZEROS[16] or len(sid) != 8 or sid == _ZEROS[8]
                 or (parent and (len(parent) != 8 or parent == _ZEROS[8])) or not start or (end and end < start)
                 or start > _MAX_NS or end > _MAX_NS)
@@ -253,12 +256,13 @@ def _span_problem(span: Span) -> str:
     return ""
 
 
-def _span_detail(span: Span, kind: str, attrs: dict[str, Any], resource: Any, scope: Any) -> dict[str, Any]:
+def _span_detail(span: Span, kind: str, attrs: dict[str, Any], resource: Any, scope: Any, parent: bytes, start: int,
+                 end: int) -> dict[str, Any]:
     """The span's warehouse attrs: everything it carries besides its ids (`resource` and `scope` as dicts, or as
-    the same dicts already written, `orjson.Fragment`s)."""
-    start, end, status = span.start_time_unix_nano, span.end_time_unix_nano, span.status
+    the same dicts already written, `orjson.Fragment`s; the fields the caller read already passed in)."""
+    status = span.status
     detail: dict[str, Any] = {
-        "name": span.name, "kind": kind, "parent_span_id": span.parent_span_id.hex(),
+        "name": span.name, "kind": kind, "parent_span_id": parent.hex(),
         "start_time_unix_nano": start, "end_time_unix_nano": end, "duration_ms": (end - start) / 1e6 if end else None,
         "status": {"code": _STATUS.get(status.code, "unset"), "message": status.message},
         "attributes": attrs, "resource": resource, "scope": scope,
@@ -273,15 +277,17 @@ def _span_detail(span: Span, kind: str, attrs: dict[str, Any], resource: Any, sc
 
 def _span_candidate(span: Span, resource: dict[str, Any], scope: dict[str, Any], raw: Callable[[], bytes],
                     media: str, problem: str = "") -> Candidate:
-    problem = problem or ("" if _usual_span(span) else _span_problem(span))
+    trace, sid, parent = span.trace_id, span.span_id, span.parent_span_id
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    problem = problem or ("" if _usual(trace, sid, parent, start, end) else _span_problem(span))
     kind = _KINDS.get(span.kind, "unspecified")
     if problem:
         return Candidate(key=_content_key(raw()), name=span.name, raw=raw, media_type=media, problem=problem, kind=kind)
     attrs = _attrs(span.attributes)
-    trace_hex, sid_hex = span.trace_id.hex(), span.span_id.hex()
+    trace_hex, sid_hex = trace.hex(), sid.hex()
     return Candidate(f"{trace_hex}:{sid_hex}", span.name, raw, media, {
-        "event_id": sid_hex, "ts": _ts(span.start_time_unix_nano), "trace_id": trace_hex,
-        "session_id": _session(attrs, resource), "attrs": _span_detail(span, kind, attrs, resource, scope),
+        "event_id": sid_hex, "ts": _ts(start), "trace_id": trace_hex, "session_id": _session(attrs, resource),
+        "attrs": _span_detail(span, kind, attrs, resource, scope, parent, start, end),
     }, convention=_convention(attrs), kind=kind)
 
 
@@ -344,7 +350,7 @@ def _demoted_span(origin: tuple[Span, dict[str, Any], dict[str, Any], _Group]) -
 
 def trace_items(data: bytes, media: str,
                 rules: Mapping[tuple[str, str], str]) -> tuple[ReadyItems, list[Candidate]]:
-    """Every span of a decompressed `/v1/traces` body: in protobuf, the usual ones (`_usual_span`, classified by
+    """Every span of a decompressed `/v1/traces` body: in protobuf, the usual ones (`_usual`, classified by
     their semantic conventions and kind through `rules`, `Classifier.span_rules`) as ready items in one pass, every
     other span as a `Candidate` (`trace_candidates`, which says the same of the usual ones:
     `tests/planes/telemetry/test_ready.py`). OTLP JSON is decoded item by item, as candidates only."""
@@ -356,18 +362,20 @@ def trace_items(data: bytes, media: str,
     traces, sessions, attrs_of, origins = (ready.trace_ids.append, ready.session_ids.append, ready.attrs.append,
                                            ready.origins.append)
     dumps, sort, fragment, ws = orjson.dumps, orjson.OPT_SORT_KEYS, orjson.Fragment, WHITESPACE
-    ranks, none = _KEY_RANK, len(CONVENTIONS)
+    ranks, none, kinds, usual, own_session = _KEY_RANK, len(CONVENTIONS), _KINDS, _usual, _own_session
     for rs in request.resource_spans:
         resource = _attrs(rs.resource.attributes)
         for ss in rs.scope_spans:
             group: _Group = (rs.resource, rs.schema_url, ss.scope, ss.schema_url)
-            scope = _scope(ss.scope)
+            scope, resource_session = _scope(ss.scope), _own_session(resource)
             try:  # written once per group, spliced into every span's attrs as written
                 written = (fragment(dumps(resource, option=sort)), fragment(dumps(scope, option=sort)))
             except TypeError:
                 written = None
             for span in ss.spans:
-                if written is None or not _usual_span(span):
+                trace, sid, parent = span.trace_id, span.span_id, span.parent_span_id
+                start, end = span.start_time_unix_nano, span.end_time_unix_nano
+                if written is None or not usual(trace, sid, parent, start, end):
                     rest.append(_demoted_span((span, resource, scope, group)))
                     continue
                 attrs: dict[str, Any] = {}
@@ -381,30 +389,31 @@ def trace_items(data: bytes, media: str,
                         rank = _key_rank(key)
                     if rank < best:
                         best = rank
-                kind = _KINDS.get(span.kind, "unspecified")
+                kind = kinds.get(span.kind, "unspecified")
                 iri = None
                 if best < none:
                     convention = CONVENTIONS[best]
                     iri = rules.get((convention, kind)) or rules.get((convention, ""))
-                session = _session(attrs, resource)
+                session = own_session(attrs) or resource_session
                 if iri is None or (session and (session[0] in ws or session[-1] in ws)):
                     rest.append(_demoted_span((span, resource, scope, group)))
                     continue
                 try:
-                    text = dumps(_span_detail(span, kind, attrs, *written), option=sort).decode()
+                    text = dumps(_span_detail(span, kind, attrs, *written, parent, start, end), option=sort).decode()
                 except TypeError:
                     rest.append(_demoted_span((span, resource, scope, group)))
                     continue
-                trace_hex, sid_hex = span.trace_id.hex(), span.span_id.hex()
+                trace_hex, sid_hex = trace.hex(), sid.hex()
                 keys(f"{trace_hex}:{sid_hex}")
                 ids(sid_hex)
-                times(span.start_time_unix_nano // 1_000_000)
+                times(start // 1_000_000)
                 iris(iri)
                 traces(trace_hex)
                 sessions(session)
                 attrs_of(text)
                 origins((span, resource, scope, group))
     return ready, rest
+
 
 # -- log records -------------------------------------------------------------------------------------------------
 

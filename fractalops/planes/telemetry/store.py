@@ -7,14 +7,18 @@ ReplacingMergeTree dedupes only on read) cannot give. The warehouse keeps the ro
 the books back and the client's retry finds nothing seen. Counts survive a restart (WAL, synchronous=NORMAL).
 
 Tables: `counts` (source, project → received, stored, quarantined, duplicates, refused), `seen_batches` (the
-idempotency keys each acknowledged body made seen — stored or quarantined — as one blob of 16-byte digests per body),
-`quarantine` (one row per quarantined item: reason, raw ref, `waiting` until a replay classifies it, then `released`).
+idempotency keys each acknowledged body made seen — stored or quarantined — as one blob per body), `quarantine`
+(one row per quarantined item: reason, raw ref, `waiting` until a replay classifies it, then `released`).
 
-Seen keys are looked up in memory: a set of digests loaded from `seen_batches` (and topped up with what other
-processes appended, inside each write transaction), because a B-tree over random uuids costs a random page write per
-key per body (measured ~10-30 ms per 1000 keys at 100k-300k keys), which is more than the warehouse insert itself.
-An appended blob costs about one page. Memory: ~80 bytes per key (about 80 MB per million); the scale-out keeps this
-index beside a ClickHouse server instead.
+Seen keys are looked up in memory: a set of keys per (source, project) loaded from `seen_batches` (and topped up with
+what other processes appended, inside each write transaction), because a B-tree over random uuids costs a random
+page write per key per body (measured ~10-30 ms per 1000 keys at 100k-300k keys), which is more than the warehouse
+insert itself. An appended blob (the body's keys, newline-separated) costs about one page, and a body's lookup is one
+set intersection. Memory: ~110 bytes per key (about 110 MB per million); the scale-out keeps this index beside a
+ClickHouse server instead.
+
+Schema v1 kept each key as a 16-byte digest of (source, project, key) (`digest`); books written then keep their
+rows, and their digests are still looked up (by digest, only while there are any).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from fractalops.planes.telemetry.model import COUNT_FIELDS, Counts, Source
 
 __all__ = ["TelemetryStore", "StoreBatch", "QuarantineRow", "SCHEMA_VERSION", "store_path", "digest"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counts (
@@ -43,7 +47,8 @@ CREATE TABLE IF NOT EXISTS counts (
     duplicates INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (source, project)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS seen_batches (id INTEGER PRIMARY KEY, keys BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS seen_batches (id INTEGER PRIMARY KEY, keys BLOB NOT NULL, source TEXT NOT NULL DEFAULT '',
+    project TEXT NOT NULL DEFAULT '', format INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS quarantine (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -58,6 +63,11 @@ CREATE INDEX IF NOT EXISTS quarantine_raw_ref ON quarantine (raw_ref);
 CREATE INDEX IF NOT EXISTS quarantine_unwritten ON quarantine (seq) WHERE in_warehouse = 0;
 """
 _DIGEST = 16
+_DIGESTS, _KEYS = 1, 2
+"""`seen_batches.format`: 16-byte digests (schema v1), or the keys themselves, newline-separated (v2)."""
+_V2_COLUMNS = ("ALTER TABLE seen_batches ADD COLUMN source TEXT NOT NULL DEFAULT ''",
+               "ALTER TABLE seen_batches ADD COLUMN project TEXT NOT NULL DEFAULT ''",
+               "ALTER TABLE seen_batches ADD COLUMN format INTEGER NOT NULL DEFAULT 1")
 WAITING, RELEASED = "waiting", "released"
 
 
@@ -109,25 +119,39 @@ def _row(values: Sequence[Any]) -> QuarantineRow:
 
 
 def digest(source: str, project: str, key: str) -> bytes:
-    """The 16-byte digest a seen key is kept as (collisions: ~1e-20 at a billion keys)."""
+    """The 16-byte digest schema v1 kept a seen key as (collisions: ~1e-20 at a billion keys)."""
     return hashlib.blake2b(f"{source}\x1f{project}\x1f{key}".encode(), digest_size=16).digest()
 
 
 class _SeenIndex:
-    """The in-memory set of seen digests, kept in step with `seen_batches`."""
+    """The in-memory sets of seen keys, kept in step with `seen_batches`."""
 
     def __init__(self) -> None:
+        self.keys: dict[tuple[str, str], set[str]] = {}
+        """(source, project) → its seen keys."""
         self.digests: set[bytes] = set()
+        """Keys seen under schema v1, as their digests."""
         self.loaded_id = 0
         self.lock = threading.Lock()
 
     def catch_up(self, db: sqlite3.Connection) -> None:
         """Add what was appended since the last look (by this process or another)."""
         with self.lock:
-            for row_id, blob in db.execute("SELECT id, keys FROM seen_batches WHERE id > ? ORDER BY id",
-                                           (self.loaded_id,)):
-                self.digests.update(blob[i:i + _DIGEST] for i in range(0, len(blob), _DIGEST))
+            for row_id, blob, source, project, kind in db.execute(
+                    "SELECT id, keys, source, project, format FROM seen_batches WHERE id > ? ORDER BY id",
+                    (self.loaded_id,)):
+                if kind == _KEYS:
+                    self.add(source, project, blob.decode().split("\n"))
+                else:
+                    self.digests.update(blob[i:i + _DIGEST] for i in range(0, len(blob), _DIGEST))
                 self.loaded_id = row_id
+
+    def add(self, source: str, project: str, keys: Iterable[str]) -> None:
+        known = self.keys.get((source, project))
+        if known is None:
+            self.keys[(source, project)] = set(keys)
+        else:
+            known.update(keys)
 
 
 class StoreBatch:
@@ -136,34 +160,42 @@ class StoreBatch:
     def __init__(self, db: sqlite3.Connection, index: _SeenIndex) -> None:
         self.db = db
         self._index = index
-        self.pending: list[bytes] = []
-        """Digests this transaction makes seen (in memory only once it commits)."""
+        self.pending: list[tuple[str, str, list[str]]] = []
+        """(source, project, keys) this transaction makes seen (in memory only once it commits)."""
         self.row_id = 0
-        """The `seen_batches` row holding them."""
-        self._computed: dict[tuple[str, str], dict[str, bytes]] = {}
+        """The last `seen_batches` row holding them."""
+        self._caught_up = False
+        """The index holds every committed row: this transaction (BEGIN IMMEDIATE) keeps other writers out."""
+
+    def _catch_up(self) -> None:
+        if not self._caught_up:
+            self._index.catch_up(self.db)
+            self._caught_up = True
 
     def seen(self, source: str, project: str, keys: Sequence[str]) -> set[str]:
         """Which of `keys` were acknowledged before (by any committed body)."""
-        self._index.catch_up(self.db)
-        digests = self._index.digests
-        computed = self._computed.setdefault((source, project), {})
-        prefix, blake2b = f"{source}\x1f{project}\x1f", hashlib.blake2b
-        found = set()
-        for key in keys:  # `digest` inlined, its prefix built once: this runs once per item of every body
-            d = computed[key] = blake2b((prefix + key).encode(), digest_size=_DIGEST).digest()
-            if d in digests:
-                found.add(key)
+        self._catch_up()
+        known = self._index.keys.get((source, project))
+        found = known.intersection(keys) if known else set()
+        if self._index.digests:  # books from schema v1
+            digests, prefix, blake2b = self._index.digests, f"{source}\x1f{project}\x1f", hashlib.blake2b
+            found.update(k for k in keys if k not in found
+                         and blake2b((prefix + k).encode(), digest_size=_DIGEST).digest() in digests)
         return found
 
     def mark_seen(self, source: str, project: str, keys: Iterable[str]) -> None:
         """Make `keys` seen once this transaction commits."""
-        computed = self._computed.get((source, project), {})
-        new = [computed[k] if k in computed else digest(source, project, k) for k in keys]
-        if new:
-            self._index.catch_up(self.db)  # everything before our row is in memory, so our row id is where it stands
-            cursor = self.db.execute("INSERT INTO seen_batches (keys) VALUES (?)", (b"".join(new),))
-            self.pending.extend(new)
-            self.row_id = cursor.lastrowid or 0
+        new = list(keys)
+        if not new:
+            return
+        blob = "\n".join(new)
+        if blob.count("\n") != len(new) - 1:
+            raise TelemetryError("an idempotency key holds a newline; keys are ids, hex and hashes")
+        self._catch_up()  # everything before our row is in memory, so our row id is where it stands
+        cursor = self.db.execute("INSERT INTO seen_batches (keys, source, project, format) VALUES (?, ?, ?, ?)",
+                                 (blob.encode(), source, project, _KEYS))
+        self.pending.append((source, project, new))
+        self.row_id = cursor.lastrowid or 0
 
     def add_quarantine(self, rows: Iterable[dict[str, Any]]) -> None:
         """New quarantine rows (`id`, `source`, `project`, `item_key`, `kind`, `name`, `reason`, `received_at`,
@@ -216,6 +248,12 @@ class TelemetryStore:
             elif row[0] > SCHEMA_VERSION:
                 raise TelemetryError(f"{self.path} has telemetry schema v{row[0]}, newer than this fractalops "
                                      f"(v{SCHEMA_VERSION}); upgrade fractalops before running the intake")
+            elif row[0] < SCHEMA_VERSION:
+                columns = {c[1] for c in db.execute("PRAGMA table_info(seen_batches)")}
+                for statement, column in zip(_V2_COLUMNS, ("source", "project", "format"), strict=True):
+                    if column not in columns:
+                        db.execute(statement)
+                db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> TelemetryStore:
@@ -229,7 +267,8 @@ class TelemetryStore:
             yield tx
         if tx.pending:  # committed: the keys are seen from now on (a rollback never gets here)
             with self._index.lock:
-                self._index.digests.update(tx.pending)
+                for source, project, keys in tx.pending:
+                    self._index.add(source, project, keys)
                 self._index.loaded_id = max(self._index.loaded_id, tx.row_id)
 
     def stats(self, project: str | None = None) -> dict[str, Counts]:

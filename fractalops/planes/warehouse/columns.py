@@ -178,14 +178,7 @@ class EventColumns:
             if expand_ontology_id(iri) != iri:
                 raise ValueError(f"ontology_id: ready IRI {iri!r} is not expanded")
             self._iris[iri] = iri
-        keys, refused, kept = self._keys, [], []
-        for index, event_id in enumerate(event_ids):
-            key = (project, event_id)
-            if key in keys:
-                refused.append((index, f"event_id: {event_id!r} of project {project!r} is already in this insert"))
-            else:
-                keys.add(key)
-                kept.append(index)
+        kept, refused = self._take_ids(project, event_ids)
         ids, times_column, iris_column, projects, sources, traces, sessions, threads, attrs_column = self.data
         if refused:
             event_ids, times, iris, trace_ids, session_ids, attrs = (
@@ -200,6 +193,24 @@ class EventColumns:
         threads.extend([""] * len(kept))
         attrs_column.extend(attrs)
         return refused
+
+    def _take_ids(self, project: str, event_ids: Sequence[str]) -> tuple[Sequence[int], list[tuple[int, str]]]:
+        """Reserve each id once per project in this insert: (indexes kept, (index, reason) of those refused)."""
+        keys = self._keys
+        fresh = {(project, event_id) for event_id in event_ids}
+        if len(fresh) == len(event_ids) and keys.isdisjoint(fresh):  # the usual insert: every id once
+            keys |= fresh
+            return range(len(event_ids)), []
+        kept: list[int] = []
+        refused: list[tuple[int, str]] = []
+        for index, event_id in enumerate(event_ids):
+            key = (project, event_id)
+            if key in keys:
+                refused.append((index, f"event_id: {event_id!r} of project {project!r} is already in this insert"))
+            else:
+                keys.add(key)
+                kept.append(index)
+        return kept, refused
 
     def _append_one(self, index: int, fields: Mapping[str, Any], ontology_id: str, project: str, source: str,
                     refused: list[tuple[int, str]]) -> None:

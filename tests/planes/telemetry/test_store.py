@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from fractalops.errors import TelemetryError
 from fractalops.planes.telemetry import TelemetryStore, store_path
 from fractalops.planes.telemetry.store import digest
 
@@ -76,15 +78,54 @@ def test_quarantine_pages_release_and_raw_refs(tmp_path: Path) -> None:
     assert store.quarantine_by_ref(f"sha256:{3:064x}").id == "q3" and store.quarantine_by_ref("sha256:none") is None
 
 
-def test_the_stored_blob_holds_digest_of_each_key_as_seen_computes_it(tmp_path: Path) -> None:
-    # seen() computes the digests inline; the books written before that (and a fresh handle) use digest()
+def test_the_stored_blob_holds_the_keys_of_its_source_and_project(tmp_path: Path) -> None:
     store = TelemetryStore(store_path(tmp_path))
     with store.batch() as tx:
         tx.seen("otel_traces", "shop", ["t1:s1", "t2:s2"])
         tx.mark_seen("otel_traces", "shop", ["t1:s1", "t2:s2", "t3:s3"])
     with store._db.read() as db:
-        (blob,) = db.execute("SELECT keys FROM seen_batches").fetchone()
-    chunks = {blob[i:i + 16] for i in range(0, len(blob), 16)}
-    assert chunks == {digest("otel_traces", "shop", k) for k in ("t1:s1", "t2:s2", "t3:s3")}
+        assert db.execute("SELECT keys, source, project, format FROM seen_batches").fetchall() == [
+            (b"t1:s1\nt2:s2\nt3:s3", "otel_traces", "shop", 2)]
     with TelemetryStore(store_path(tmp_path)).batch() as tx:
         assert tx.seen("otel_traces", "shop", ["t1:s1", "t3:s3", "t4:s4"]) == {"t1:s1", "t3:s3"}
+        assert tx.seen("otel_traces", "blog", ["t1:s1"]) == set()
+
+
+def test_a_key_with_a_newline_is_refused_and_nothing_is_marked(tmp_path: Path) -> None:
+    store = TelemetryStore(store_path(tmp_path))
+    with pytest.raises(TelemetryError, match="newline"), store.batch() as tx:
+        tx.mark_seen("posthog", "shop", ["a", "b\nc"])
+    with store.batch() as tx:
+        assert tx.seen("posthog", "shop", ["a", "b", "c", "b\nc"]) == set()
+
+
+_V1_SCHEMA = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE counts (
+    source TEXT NOT NULL, project TEXT NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0, stored INTEGER NOT NULL DEFAULT 0, quarantined INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source, project)
+) WITHOUT ROWID;
+CREATE TABLE seen_batches (id INTEGER PRIMARY KEY, keys BLOB NOT NULL);
+INSERT INTO schema_version VALUES (1);
+"""
+"""The books as schema v1 wrote them (frozen: keys kept as 16-byte digests)."""
+
+
+def test_books_of_schema_v1_are_migrated_and_their_digests_still_dedupe(tmp_path: Path) -> None:
+    path = store_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as db:
+        db.executescript(_V1_SCHEMA)
+        db.execute("INSERT INTO seen_batches (keys) VALUES (?)",
+                   (digest("posthog", "shop", "u1") + digest("posthog", "shop", "u2"),))
+    store = TelemetryStore(path)
+    with store.batch() as tx:
+        assert tx.seen("posthog", "shop", ["u1", "u2", "u3"]) == {"u1", "u2"}
+        assert tx.seen("posthog", "blog", ["u1"]) == set()
+        tx.mark_seen("posthog", "shop", ["u3"])
+    with TelemetryStore(path).batch() as tx:
+        assert tx.seen("posthog", "shop", ["u1", "u3", "u4"]) == {"u1", "u3"}
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT MAX(version) FROM schema_version").fetchone() == (2,)
