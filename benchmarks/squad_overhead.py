@@ -29,7 +29,7 @@ from fractalops.planes.features import FeatureRepo, feature_reader, materializer
 from fractalops.runtime import squad_resources  # noqa: E402
 
 USER = {"identity": "bench", "roles": ["operator", "approver"]}
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "12"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
 
 
 def _repo(root: Path) -> Path:

@@ -113,10 +113,13 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
                 if p.status == _S.IN_REVIEW:
                     back_to_review.append(pid)
                 continue
-            p = store.mark_applied(pid, ExecutionRecord(commit=outcome.commit, applied_hash=p.content_hash, at=utcnow()))
+            # applied and visible in one write: the commit is on the target's branch once it is recorded
+            p = store.mark_applied(pid, ExecutionRecord(commit=outcome.commit, applied_hash=p.content_hash, at=utcnow()),
+                                   visible=True)
             ctx.emit("proposal_applied", f"{pid} applied as {outcome.commit[:12]} ({outcome.status})",
                      proposal_id=pid, commit=outcome.commit)
-        if p.status == _S.APPLIED:
+            applied.append(pid)
+        if p.status == _S.APPLIED:  # a tool call's, or one an earlier run recorded `applied` alone
             store.transition(pid, _S.VISIBLE)
             applied.append(pid)
     if back_to_review:

@@ -16,7 +16,9 @@ are allowed: the file is in the list and `describe()` shows the mode change to t
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 import subprocess
 import tempfile
 import threading
@@ -55,7 +57,7 @@ class _Memo:
         return value
 
 
-_NAMES, _PATCHES = _Memo(), _Memo()
+_NAMES, _PATCHES, _TREES = _Memo(), _Memo(), _Memo()
 
 
 def _digest(diff: str) -> str:
@@ -157,16 +159,63 @@ def read_patch_names(diff: str) -> list[str]:
     return [name for name, _ in named]
 
 
+def _git_marker(directory: Path) -> tuple[int, ...] | None:
+    """Which `.git` `directory` holds (a directory, or a worktree's file) and the state of its config (where
+    `core.worktree` could move the top level), None when there is none. Not `.git`'s mtime: git's own lock files
+    change that with every write."""
+    try:
+        st = os.lstat(directory / ".git")
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+    try:
+        config = os.stat(directory / ".git" / "config")
+    except OSError:
+        return st.st_dev, st.st_ino
+    return st.st_dev, st.st_ino, config.st_ino, config.st_mtime_ns, config.st_size
+
+
+def _still_located(repo: Path, top: Path, marker: tuple[int, ...]) -> bool:
+    """The answer git gave for `repo` still holds: the same `.git` at its top, and none between `repo` and it."""
+    if _git_marker(top) != marker or not repo.is_dir():
+        return False
+    here = repo
+    while here != top:
+        if _git_marker(here) is not None or here.parent == here:
+            return False
+        here = here.parent
+    return True
+
+
+_LOCATED: OrderedDict[Path, tuple[Path, str, tuple[int, ...]]] = OrderedDict()
+_LOCATED_LOCK = threading.Lock()
+
+
 def _locate(repo: Path) -> tuple[Path, str]:
-    """(top-level directory, absolute object directory) of the repository holding `repo`."""
-    repo = Path(repo)
+    """(top-level directory, absolute object directory) of the repository holding `repo`.
+
+    git answers once per directory; the answer is kept while it still holds (`_still_located`: two `lstat`s where
+    `git rev-parse` costs a process), because forge, the gate and relay each ask for the same workspace in turn."""
+    repo = Path(os.path.abspath(repo))
+    with _LOCATED_LOCK:
+        known = _LOCATED.get(repo)
+    if known is not None and _still_located(repo, known[0], known[2]):
+        return known[0], known[1]
     if not repo.is_dir():
         raise ProposalError(f"target {repo} is not a directory; a workspace patch needs its git repository")
     proc = _run(repo, "rev-parse", "--show-toplevel", "--path-format=absolute", "--git-path", "objects")
     if proc.returncode != 0:
         raise ProposalError(f"target {repo} is not inside a git repository: {_err(proc)}")
-    top, objects = proc.stdout.decode("utf-8", "surrogateescape").splitlines()[:2]
-    return Path(top), objects
+    top_text, objects = proc.stdout.decode("utf-8", "surrogateescape").splitlines()[:2]
+    top = Path(top_text)
+    marker = _git_marker(top)
+    if marker is not None and (repo == top or top in repo.parents):  # otherwise (a symlinked path): ask every time
+        with _LOCATED_LOCK:
+            _LOCATED[repo] = (top, objects, marker)
+            while len(_LOCATED) > 256:
+                _LOCATED.popitem(last=False)
+    return top, objects
 
 
 def toplevel(repo: Path) -> Path:
@@ -238,11 +287,8 @@ def _ancestors(paths: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-def _check_tree(top: Path, base: str, paths: list[str]) -> None:
-    """Refuse a path under a symlink or a submodule of `base` (what `git apply` would otherwise write through)."""
-    parents = _ancestors(paths)
-    if not parents:
-        return
+def _tree_kinds(top: Path, base: str, parents: list[str]) -> dict[str, str]:
+    """Mode of each of `parents` in `base` (absent ones left out)."""
     listed = _run(top, "ls-tree", "-z", base, "--", *parents)
     if listed.returncode != 0:
         raise ProposalError(f"git could not read {base[:12]} of {top}: {_err(listed)}")
@@ -251,6 +297,19 @@ def _check_tree(top: Path, base: str, paths: list[str]) -> None:
         if entry:
             meta, name = entry.split("\t", 1)
             kinds[name] = meta.split(" ", 1)[0]
+    return kinds
+
+
+def _check_tree(top: Path, base: str, paths: list[str]) -> None:
+    """Refuse a path under a symlink or a submodule of `base` (what `git apply` would otherwise write through)."""
+    parents = _ancestors(paths)
+    if not parents:
+        return
+    if _FULL_SHA.fullmatch(base or ""):  # a commit's tree never changes: forge and relay ask about the same one
+        kinds: dict[str, str] = _TREES.get((str(top), base, *parents),  # type: ignore[assignment]
+                                            lambda: _tree_kinds(top, base, parents))
+    else:
+        kinds = _tree_kinds(top, base, parents)
     for path in paths:
         for parent in _ancestors([path]):
             if kinds.get(parent) == SYMLINK:

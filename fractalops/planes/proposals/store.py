@@ -191,8 +191,10 @@ class ProposalStore:
         change: Callable[[Proposal], Proposal],
         *,
         to: ProposalStatus | None = None,
+        then: ProposalStatus | None = None,
     ) -> Proposal:
-        """Atomically read, change and write one record; `to` is checked against the lifecycle first."""
+        """Atomically read, change and write one record; `to` (and from there `then`, in the same write) is checked
+        against the lifecycle first."""
         with self._tx() as db:
             row = db.execute("SELECT record FROM proposals WHERE id = ?", (proposal_id,)).fetchone()
             if row is None:
@@ -200,9 +202,11 @@ class ProposalStore:
             current = Proposal.model_validate_json(row[0])
             if to is not None:
                 check_transition(proposal_id, current.status, to)
+                if then is not None:
+                    check_transition(proposal_id, to, then)
             updated = change(current)
             now = utcnow()
-            updated = updated.model_copy(update={"status": to or updated.status, "updated_at": now})
+            updated = updated.model_copy(update={"status": then or to or updated.status, "updated_at": now})
             db.execute(
                 "UPDATE proposals SET status = ?, record = ?, updated_at = ? WHERE id = ?",
                 (updated.status, updated.model_dump_json(), now, proposal_id),
@@ -314,5 +318,8 @@ class ProposalStore:
 
         return self.update(proposal_id, change)
 
-    def mark_applied(self, proposal_id: str, execution: ExecutionRecord) -> Proposal:
-        return self.update(proposal_id, lambda p: p.model_copy(update={"executed": execution}), to=ProposalStatus.APPLIED)
+    def mark_applied(self, proposal_id: str, execution: ExecutionRecord, *, visible: bool = False) -> Proposal:
+        """Record the commit (`applied`); with `visible`, also `visible` in the same write (relay's commit is on the
+        target's branch the moment it is recorded)."""
+        return self.update(proposal_id, lambda p: p.model_copy(update={"executed": execution}), to=ProposalStatus.APPLIED,
+                           then=ProposalStatus.VISIBLE if visible else None)

@@ -113,3 +113,34 @@ def test_a_patch_into_a_submodule_or_through_a_tracked_link_says_so(tmp_path: Pa
         diff = f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1 @@\n+x\n"
         with pytest.raises(UnsafePathError, match=match):
             check_patch(diff, repo, "HEAD")
+
+
+def test_git_locates_a_workspace_once_and_again_when_its_repository_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fractalops.planes.proposals import patch_files
+
+    asked: list[Path] = []
+    run = patch_files._run
+
+    def counting(cwd: Path, *args: str, **kwargs):
+        if args[:1] == ("rev-parse",):
+            asked.append(Path(cwd))
+        return run(cwd, *args, **kwargs)
+
+    monkeypatch.setattr(patch_files, "_run", counting)
+    outer = make_git_repo(tmp_path / "outer")
+    (outer / "pkg" / "sub").mkdir(parents=True)
+    workspace = outer / "pkg" / "sub"
+    assert patch_files.toplevel(workspace) == outer and patch_files.toplevel(workspace) == outer
+    assert len(asked) == 1, "the second answer is the kept one"
+    make_git_repo(outer / "pkg")  # a repository appears between the workspace and the old top level
+    assert patch_files.toplevel(workspace) == outer / "pkg" and len(asked) == 2
+    (outer / "pkg" / ".git" / "config").write_text("[core]\n\trepositoryformatversion = 0\n\tbare = false\n"
+                                                   "\tworktree = ../..\n")  # core.worktree moves the top level
+    assert patch_files.toplevel(workspace) == outer and len(asked) == 3
+    assert patch_files.toplevel(workspace) == outer and len(asked) == 4, "never kept while a .git sits in between"
+    subprocess.run(["rm", "-rf", str(outer / "pkg" / ".git")], check=True)
+    assert patch_files.toplevel(workspace) == outer and len(asked) == 4, "the last answer holds again: kept"
+    subprocess.run(["mv", str(outer / ".git"), str(tmp_path / "moved.git")], check=True)
+    with pytest.raises(ProposalError, match="not inside a git repository"):
+        patch_files.toplevel(workspace)

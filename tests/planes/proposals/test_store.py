@@ -98,3 +98,23 @@ def test_withdraw_ends_only_a_proposal_no_one_has_reviewed(tmp_path):
     assert store.get(reviewed.id).feedback == ""
     with pytest.raises(ProposalError, match="unknown proposal"):
         store.withdraw("prop_missing", "x")
+
+
+def test_applied_and_visible_are_one_write_and_both_steps_are_checked(tmp_path, monkeypatch):
+    from fractalops.planes.proposals import ExecutionRecord, utcnow
+
+    store = ProposalStore(tmp_path / "proposals.sqlite")
+    p = store.create(thread_id="t1", author_agent="forge", requester="alice", kind="tool_call",
+                     target="mcp://memory.mcp", payload={"asset_id": "memory.mcp", "tool": "t", "arguments": {}})
+    record = ExecutionRecord(commit="c" * 40, applied_hash=p.content_hash, at=utcnow())
+    with pytest.raises(ProposalError, match="proposed"):
+        store.mark_applied(p.id, record, visible=True)  # not published: refused, nothing written
+    assert store.get(p.id).status == ProposalStatus.PROPOSED
+    for status in (ProposalStatus.IN_REVIEW, ProposalStatus.APPROVED, ProposalStatus.PUBLISHED):
+        store.transition(p.id, status)
+    writes = []
+    tx = store._tx
+    monkeypatch.setattr(store, "_tx", lambda: (writes.append(1), tx())[1])
+    done = store.mark_applied(p.id, record, visible=True)
+    assert (done.status, done.executed.commit, len(writes)) == (ProposalStatus.VISIBLE, "c" * 40, 1)
+    assert store.get(p.id) == done
