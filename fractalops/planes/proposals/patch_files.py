@@ -45,19 +45,29 @@ class _Memo:
         self._size, self._lock, self._items = size, threading.Lock(), OrderedDict()
 
     def get(self, key: tuple, compute: Callable[[], object]) -> object:
+        found = self.peek(key)
+        if found is not None:
+            return found
+        value = compute()
+        self.put(key, value)
+        return value
+
+    def peek(self, key: tuple) -> object | None:
+        """The kept value, or None."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        value = compute()
+        return None
+
+    def put(self, key: tuple, value: object) -> None:
         with self._lock:
             self._items[key] = value
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return value
 
 
-_NAMES, _PATCHES, _TREES = _Memo(), _Memo(), _Memo()
+_NAMES, _PATCHES, _TREES, _LOCATED = _Memo(), _Memo(), _Memo(), _Memo(256)
 
 
 def _digest(diff: str) -> str:
@@ -188,18 +198,13 @@ def _still_located(repo: Path, top: Path, marker: tuple[int, ...]) -> bool:
     return True
 
 
-_LOCATED: OrderedDict[Path, tuple[Path, str, tuple[int, ...]]] = OrderedDict()
-_LOCATED_LOCK = threading.Lock()
-
-
 def _locate(repo: Path) -> tuple[Path, str]:
     """(top-level directory, absolute object directory) of the repository holding `repo`.
 
     git answers once per directory; the answer is kept while it still holds (`_still_located`: two `lstat`s where
     `git rev-parse` costs a process), because forge, the gate and relay each ask for the same workspace in turn."""
     repo = Path(os.path.abspath(repo))
-    with _LOCATED_LOCK:
-        known = _LOCATED.get(repo)
+    known: tuple[Path, str, tuple[int, ...]] | None = _LOCATED.peek((repo,))  # type: ignore[assignment]
     if known is not None and _still_located(repo, known[0], known[2]):
         return known[0], known[1]
     if not repo.is_dir():
@@ -211,10 +216,7 @@ def _locate(repo: Path) -> tuple[Path, str]:
     top = Path(top_text)
     marker = _git_marker(top)
     if marker is not None and (repo == top or top in repo.parents):  # otherwise (a symlinked path): ask every time
-        with _LOCATED_LOCK:
-            _LOCATED[repo] = (top, objects, marker)
-            while len(_LOCATED) > 256:
-                _LOCATED.popitem(last=False)
+        _LOCATED.put((repo,), (top, objects, marker))
     return top, objects
 
 

@@ -317,8 +317,9 @@ _shared_lock = threading.Lock()
 def get_semantics(data_dir: Path | None = None) -> SemanticGraph:
     """The process's shared handle for a data dir (cheap to call per graph node; reloads when the file changes)."""
     given = Path(data_dir) if data_dir is not None else settings.data_dir()
-    with _shared_lock:
-        handle = _shared.get(given)  # the path as given first: resolving it costs a stat per component, per call
+    if given.is_absolute():  # the path as given first: resolving it costs a stat per component, per call
+        with _shared_lock:
+            handle = _shared.get(given)
         if handle is not None:
             return handle
     base = given.resolve()
@@ -326,5 +327,6 @@ def get_semantics(data_dir: Path | None = None) -> SemanticGraph:
         handle = _shared.get(base)
         if handle is None:
             handle = _shared[base] = SemanticGraph(base / "semantics")
-        _shared[given] = handle
+        if given.is_absolute():  # a relative path names another directory once the working directory changes
+            _shared[given] = handle
         return handle

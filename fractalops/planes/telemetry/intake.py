@@ -46,6 +46,7 @@ __all__ = ["TelemetryIntake", "ReplayResult", "SortedBody", "sort_body"]
 _log = logging.getLogger(__name__)
 _REASONS_KEPT = 5
 _REPLAY_PAGE = 500
+_FLUSH_PAGE = 1000
 
 
 def _now() -> datetime:
@@ -184,11 +185,11 @@ class TelemetryIntake:
     def _flush_unwritten_quarantine(self) -> None:
         if self._quarantine_owed is False:  # nothing failed since the last look: no query per body
             return
-        pending = self.store.not_in_warehouse()
-        if pending:
+        pending = self.store.not_in_warehouse(limit=_FLUSH_PAGE)
+        self._quarantine_owed = len(pending) == _FLUSH_PAGE  # a full page: more may wait behind it
+        if pending:  # a failure here marks it owed again (`_warehouse_quarantine`)
             with self.store.batch() as tx:
                 self._warehouse_quarantine(tx, [{**r.__dict__} for r in pending])
-        self._quarantine_owed = bool(self.store.not_in_warehouse(limit=1)) if pending else False
 
     def ingest(self, source: Source, project: str, items: list[Candidate], ready: ReadyItems | None = None, *,
                mappings: dict[str, str] | None = None) -> IntakeOutcome:

@@ -43,7 +43,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from fractalops.errors import TelemetryBodyError
 from fractalops.planes.telemetry.model import Candidate, ReadyItems
-from fractalops.planes.warehouse.columns import WHITESPACE
+from fractalops.planes.warehouse.columns import is_stripped
 
 __all__ = ["PROTOBUF", "JSON", "media_type_of", "trace_candidates", "trace_items", "log_candidates", "trace_response",
            "as_otlp_json", "logs_response", "status_body", "CONVENTIONS"]
@@ -342,7 +342,6 @@ def trace_candidates(data: bytes, media: str) -> list[Candidate]:
     return list(_proto_spans(data) if media == PROTOBUF else _json_spans(data))
 
 
-
 def _demoted_span(origin: tuple[Span, dict[str, Any], dict[str, Any], _Group]) -> Candidate:
     span, resource, scope, group = origin
     return _span_candidate(span, resource, scope, partial(_span_raw, group, span), PROTOBUF)
@@ -361,8 +360,8 @@ def trace_items(data: bytes, media: str,
     keys, ids, times, iris = ready.keys.append, ready.event_ids.append, ready.times.append, ready.iris.append
     traces, sessions, attrs_of, origins = (ready.trace_ids.append, ready.session_ids.append, ready.attrs.append,
                                            ready.origins.append)
-    dumps, sort, fragment, ws = orjson.dumps, orjson.OPT_SORT_KEYS, orjson.Fragment, WHITESPACE
-    ranks, none, kinds, usual, own_session = _KEY_RANK, len(CONVENTIONS), _KINDS, _usual, _own_session
+    dumps, sort, fragment = orjson.dumps, orjson.OPT_SORT_KEYS, orjson.Fragment
+    kinds, usual, own_session = _KINDS, _usual, _own_session
     for rs in request.resource_spans:
         resource = _attrs(rs.resource.attributes)
         for ss in rs.scope_spans:
@@ -378,24 +377,11 @@ def trace_items(data: bytes, media: str,
                 if written is None or not usual(trace, sid, parent, start, end):
                     rest.append(_demoted_span((span, resource, scope, group)))
                     continue
-                attrs: dict[str, Any] = {}
-                best = none
-                for kv in span.attributes:  # `_attrs` and `_convention` in one loop: the per-span cost of a body
-                    key, value = kv.key, kv.value
-                    which = value.WhichOneof("value")
-                    attrs[key] = getattr(value, which) if which in _SCALARS else _value(value)
-                    rank = ranks.get(key)
-                    if rank is None:
-                        rank = _key_rank(key)
-                    if rank < best:
-                        best = rank
-                kind = kinds.get(span.kind, "unspecified")
-                iri = None
-                if best < none:
-                    convention = CONVENTIONS[best]
-                    iri = rules.get((convention, kind)) or rules.get((convention, ""))
+                attrs = _attrs(span.attributes)
+                kind, convention = kinds.get(span.kind, "unspecified"), _convention(attrs)
+                iri = (rules.get((convention, kind)) or rules.get((convention, ""))) if convention else None
                 session = own_session(attrs) or resource_session
-                if iri is None or (session and (session[0] in ws or session[-1] in ws)):
+                if iri is None or not is_stripped(session):
                     rest.append(_demoted_span((span, resource, scope, group)))
                     continue
                 try:

@@ -27,7 +27,7 @@ import orjson
 
 from fractalops.errors import TelemetryBodyError
 from fractalops.planes.telemetry.model import Candidate, ReadyItems
-from fractalops.planes.warehouse.columns import WHITESPACE
+from fractalops.planes.warehouse.columns import is_stripped
 
 __all__ = ["PosthogBody", "parse_posthog_body", "posthog_candidate", "posthog_items", "flags_key", "load_json",
            "JSON_MEDIA_TYPE", "MAX_EVENT_NAME"]
@@ -148,8 +148,7 @@ def posthog_items(events: list[Any], received_at: datetime,
     keys, ids, times, iris = ready.keys.append, ready.event_ids.append, ready.times.append, ready.iris.append
     traces, sessions, attrs, origins = (ready.trace_ids.append, ready.session_ids.append, ready.attrs.append,
                                         ready.origins.append)
-    fullmatch, parse, dumps, sort, ws = (_UUID.fullmatch, datetime.fromisoformat, orjson.dumps, orjson.OPT_SORT_KEYS,
-                                         WHITESPACE)
+    fullmatch, parse, dumps, sort = _UUID.fullmatch, datetime.fromisoformat, orjson.dumps, orjson.OPT_SORT_KEYS
     for event in events:
         if type(event) is not dict or len(event) != 5:
             rest.append(posthog_candidate(event, received_at))
@@ -168,9 +167,8 @@ def posthog_items(events: list[Any], received_at: datetime,
         trace, session = props.get("$trace_id"), props.get("$session_id")
         trace = trace.lower() if type(trace) is str else ""
         session = session if type(session) is str else ""
-        if (ts is None or ts.tzinfo is not UTC or not _TS_MIN <= ts <= _TS_MAX
-                or (trace and (trace[0] in ws or trace[-1] in ws))
-                or (session and (session[0] in ws or session[-1] in ws))):
+        if (ts is None or ts.tzinfo is not UTC or not _TS_MIN <= ts <= _TS_MAX or not is_stripped(trace)
+                or not is_stripped(session)):
             rest.append(posthog_candidate(event, received_at))
             continue
         try:

@@ -65,9 +65,9 @@ CREATE INDEX IF NOT EXISTS quarantine_unwritten ON quarantine (seq) WHERE in_war
 _DIGEST = 16
 _DIGESTS, _KEYS = 1, 2
 """`seen_batches.format`: 16-byte digests (schema v1), or the keys themselves, newline-separated (v2)."""
-_V2_COLUMNS = ("ALTER TABLE seen_batches ADD COLUMN source TEXT NOT NULL DEFAULT ''",
-               "ALTER TABLE seen_batches ADD COLUMN project TEXT NOT NULL DEFAULT ''",
-               "ALTER TABLE seen_batches ADD COLUMN format INTEGER NOT NULL DEFAULT 1")
+_V2_COLUMNS = {"source": "TEXT NOT NULL DEFAULT ''", "project": "TEXT NOT NULL DEFAULT ''",
+               "format": "INTEGER NOT NULL DEFAULT 1"}
+"""What schema v2 added to `seen_batches`."""
 WAITING, RELEASED = "waiting", "released"
 
 
@@ -178,9 +178,8 @@ class StoreBatch:
         known = self._index.keys.get((source, project))
         found = known.intersection(keys) if known else set()
         if self._index.digests:  # books from schema v1
-            digests, prefix, blake2b = self._index.digests, f"{source}\x1f{project}\x1f", hashlib.blake2b
-            found.update(k for k in keys if k not in found
-                         and blake2b((prefix + k).encode(), digest_size=_DIGEST).digest() in digests)
+            digests = self._index.digests
+            found.update(k for k in keys if k not in found and digest(source, project, k) in digests)
         return found
 
     def mark_seen(self, source: str, project: str, keys: Iterable[str]) -> None:
@@ -250,9 +249,9 @@ class TelemetryStore:
                                      f"(v{SCHEMA_VERSION}); upgrade fractalops before running the intake")
             elif row[0] < SCHEMA_VERSION:
                 columns = {c[1] for c in db.execute("PRAGMA table_info(seen_batches)")}
-                for statement, column in zip(_V2_COLUMNS, ("source", "project", "format"), strict=True):
+                for column, declared in _V2_COLUMNS.items():
                     if column not in columns:
-                        db.execute(statement)
+                        db.execute(f"ALTER TABLE seen_batches ADD COLUMN {column} {declared}")
                 db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
 
     @classmethod

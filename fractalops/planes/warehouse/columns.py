@@ -16,7 +16,7 @@ import orjson
 
 from fractalops.planes.warehouse.models import attrs_json, expand_ontology_id
 
-__all__ = ["EventColumns", "EVENT_COLUMNS", "WHITESPACE", "MAX_EPOCH_MS"]
+__all__ = ["EventColumns", "EVENT_COLUMNS", "MAX_EPOCH_MS", "is_stripped"]
 
 EVENT_COLUMNS = ("event_id", "ts", "ontology_id", "project", "source", "trace_id", "session_id", "thread_id", "attrs")
 """The `events` table's columns, in insert order."""
@@ -27,7 +27,7 @@ _MS = timedelta(milliseconds=1)
 _MAX_TEXT = 4096
 MAX_EPOCH_MS = (_TS_MAX - _EPOCH) // _MS
 """The warehouse's last `ts`, 2299-12-31T00:00:00Z, as epoch milliseconds."""
-WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 """What pydantic's `str_strip_whitespace` strips (Unicode White_Space): Python's `str.strip()` also strips
 U+001C..U+001F, which `Event` keeps."""
 
@@ -37,7 +37,7 @@ def _name(value: Any, field: str, known: set[str]) -> str:
         return value
     if not isinstance(value, str):
         raise ValueError(f"{field}: Input should be a valid string")
-    text = value.strip(WHITESPACE)
+    text = value.strip(_WHITESPACE)
     if not 1 <= len(text) <= _MAX_TEXT:
         raise ValueError(f"{field}: String should have between 1 and {_MAX_TEXT} characters")
     if text == value:
@@ -45,10 +45,15 @@ def _name(value: Any, field: str, known: set[str]) -> str:
     return text
 
 
+def is_stripped(text: str) -> bool:
+    """No whitespace around `text` that `Event` would strip (what a decoder checks before it builds a ready row)."""
+    return not text or (text[0] not in _WHITESPACE and text[-1] not in _WHITESPACE)
+
+
 def _text(value: Any, field: str) -> str:
     if type(value) is not str and not isinstance(value, str):
         raise ValueError(f"{field}: Input should be a valid string")
-    return value.strip(WHITESPACE) if value and (value[0] in WHITESPACE or value[-1] in WHITESPACE) else value
+    return value if is_stripped(value) else value.strip(_WHITESPACE)
 
 
 class EventColumns:
@@ -124,7 +129,7 @@ class EventColumns:
             return self._extend_slowly(project, source, rows)
         refused: list[tuple[int, str]] = []
         ids, times, iris, projects, sources, traces, sessions, threads, attrs_column = self.data
-        keys, expanded, dumps, sort, ws = self._keys, self._iris, orjson.dumps, orjson.OPT_SORT_KEYS, WHITESPACE
+        keys, expanded, dumps, sort, ws = self._keys, self._iris, orjson.dumps, orjson.OPT_SORT_KEYS, _WHITESPACE
         for index, (fields, ontology_id) in enumerate(rows):
             get = fields.get
             event_id, ts, attrs = get("event_id"), get("ts"), get("attrs")
