@@ -172,6 +172,17 @@ def _stopped(exc: ModelRunError, withdrawn: str) -> AgentResult:
                        state={"phase": Phase.LINEAGE})
 
 
+def _ended(ctx: AgentContext, made: list[str], exc: Exception, what: str, shown: int, then: str) -> AgentResult:
+    """A build that failed or could not start: the model's proposals withdrawn, the outcome names why, nothing was
+    applied; `then` says what to do next."""
+    why = str(exc)
+    withdrawn = _withdraw(ctx, made, f"the {what}: {why[:160]}")
+    return AgentResult(signal=f"{what}: {why}",
+                       summary={"last_feedback": why[:200],
+                                "outcome": f"the {what} ({why[:shown]}){withdrawn}; nothing was applied{then}"},
+                       state={"phase": Phase.LINEAGE})
+
+
 def _refused(ctx: AgentContext, exc: UnsafePathError, withdrawn: str) -> AgentResult:
     """An unsafe path ends the run here, with the reason in the HUD's outcome and the chat reply."""
     why = str(exc)
@@ -199,19 +210,10 @@ def run(hud: AgentHUD, ctx: AgentContext) -> AgentResult:
     except ModelRunError as exc:
         return _stopped(exc, _withdraw(ctx, made, f"the build stopped: {_STOPPED.get(exc.reason, exc.reason)}"))
     except (AdapterTimeoutError, McpServerError) as exc:  # a hung CLI, or an MCP server the model could not reach
-        withdrawn = _withdraw(ctx, made, f"the build failed: {str(exc)[:160]}")
-        return AgentResult(signal=f"build failed: {exc}",
-                           summary={"last_feedback": str(exc)[:200],
-                                    "outcome": f"the build failed ({str(exc)[:120]}){withdrawn}; nothing was applied, "
-                                               "launch again on this thread to retry"},
-                           state={"phase": Phase.LINEAGE})
+        return _ended(ctx, made, exc, "build failed", 120, ", launch again on this thread to retry")
     except ConfigError as exc:  # e.g. two MCP servers offering one tool name: named before the model is called
-        withdrawn = _withdraw(ctx, made, f"the build could not start: {str(exc)[:160]}")
-        return AgentResult(signal=f"build could not start: {exc}",
-                           summary={"last_feedback": str(exc)[:200],
-                                    "outcome": f"the build could not start ({str(exc)[:140]}){withdrawn}; nothing was "
-                                               "applied; fix the Armory, then launch again on this thread"},
-                           state={"phase": Phase.LINEAGE})
+        return _ended(ctx, made, exc, "build could not start", 140,
+                      "; fix the Armory, then launch again on this thread")
     except AccessBlockedError as exc:
         _withdraw(ctx, made, f"blocked: {str(exc)[:160]}")  # the resumed run builds (and proposes) afresh
         return AgentResult(
