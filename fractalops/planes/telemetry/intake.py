@@ -122,7 +122,7 @@ class TelemetryIntake:
             raise self.refuse(Source.POSTHOG, "", TelemetryBodyError(
                 401, f"project API key ...{parsed.api_key[-4:]} is not known to this server ({POSTHOG_KEYS_ENV})"))
         mappings = self.classifier.mappings(project)
-        ready, rest = posthog_items(parsed.events, _now(), self.classifier.posthog_names(project, mappings))
+        ready, rest = posthog_items(parsed, _now(), self.classifier.posthog_names(project, mappings))
         return self.ingest(Source.POSTHOG, project, rest, ready, mappings=mappings)
 
     def otlp(self, source: Source, project: str, body: bytes, *, encoding: str = "",

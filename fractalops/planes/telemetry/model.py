@@ -82,7 +82,8 @@ class ReadyItems:
     trace_ids: list[str] = field(default_factory=list)
     session_ids: list[str] = field(default_factory=list)
     attrs: list[str] = field(default_factory=list)
-    """Sorted compact JSON objects."""
+    """JSON objects: compact and sorted, but for a raw PostHog event's `properties`, written as the client sent them
+    (`posthog._raw_items`)."""
     origins: list[Any] = field(default_factory=list)
     """What each item was decoded from: `as_candidate(origin)` makes it a `Candidate` again (an item whose row the
     insert still refuses is quarantined as one)."""

@@ -9,6 +9,10 @@ Per event: a missing `uuid` is derived from the event's content (so its retries 
 `uuid` is not a UUID, whose `event` or `distinct_id` is missing or of the wrong type, whose `properties` is not an
 object or whose `timestamp` is not ISO 8601 (or outside 1970..2299) is malformed and quarantined with that reason.
 Only a body that is not JSON, not an event or batch, or carries no project key is refused whole.
+
+The Python client's `/batch/` body is decoded by msgspec with each event left as its raw JSON, and the usual event's
+`properties` are never built as Python objects: its warehouse attrs carry them as sent. Any body that decoder would
+judge differently from orjson (not UTF-8, NaN, a key elsewhere than `api_key`/`token`) takes the decoded path.
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import msgspec
 import orjson
 
 from fractalops.errors import TelemetryBodyError
 from fractalops.planes.telemetry.model import Candidate, ReadyItems
 from fractalops.planes.warehouse.columns import is_stripped
 
-__all__ = ["PosthogBody", "parse_posthog_body", "posthog_candidate", "posthog_items", "flags_key", "load_json",
+__all__ = ["PosthogBody", "parse_posthog_body", "posthog_candidate", "posthog_items", "decoded_items", "flags_key",
+           "load_json",
            "JSON_MEDIA_TYPE", "MAX_EVENT_NAME"]
 
 JSON_MEDIA_TYPE = "application/json"
@@ -49,7 +55,45 @@ class PosthogBody:
     api_key: str
     """The project API key it carries (empty when it carries none)."""
     events: list[Any]
-    """Its events, as sent (each one is checked on its own)."""
+    """Its events, as sent (each one is checked on its own): decoded values, or, when `data` is set, each event's
+    raw JSON (`msgspec.Raw`), decoded one by one in `posthog_items`."""
+    data: bytes | None = None
+    """The body, when its events are still raw: what `posthog_items` decodes whole if an event is not plain."""
+
+
+class _BatchBody(msgspec.Struct):
+    """The top of a `/batch/` body, its events still raw JSON; every other field is skipped."""
+
+    batch: list[msgspec.Raw]
+    api_key: Any = None
+    token: Any = None
+
+
+_MISSING: Any = msgspec.Raw(b"")
+"""A field the event lacks (a JSON `null` decodes to None)."""
+
+
+class _PlainEvent(msgspec.Struct, forbid_unknown_fields=True):
+    """A usual event's five fields; `properties` kept as the JSON it was sent as. An event with any other field is
+    not this struct (it is decoded whole)."""
+
+    uuid: Any = _MISSING
+    event: Any = _MISSING
+    distinct_id: Any = _MISSING
+    timestamp: Any = _MISSING
+    properties: msgspec.Raw = _MISSING
+
+
+_Ids = msgspec.defstruct("_Ids", [("session", Any, None), ("trace", Any, None)],
+                         rename={"session": "$session_id", "trace": "$trace_id"})
+"""What the warehouse takes out of `properties` (the rest stays JSON)."""
+_DECODE_BATCH = msgspec.json.Decoder(_BatchBody).decode
+_DECODE_EVENT = msgspec.json.Decoder(_PlainEvent).decode
+_DECODE_IDS = msgspec.json.Decoder(_Ids).decode
+
+
+class _NotPlain(Exception):
+    """A raw event only orjson and Python's json decode as the decoded path would: decode the body whole."""
 
 
 def _key_of(value: Any) -> str:
@@ -72,15 +116,42 @@ def _json_bytes(value: Any, *, sort: bool = False) -> bytes:
 
 
 def load_json(data: bytes) -> Any:
-    """JSON bytes → value, accepting what Python's json writes and orjson refuses (NaN, Infinity)."""
+    """JSON bytes → value, accepting what Python's json writes and orjson refuses (NaN, Infinity). A `ValueError`
+    for what neither takes, nesting beyond orjson's 1,024 levels included (Python's json would recurse past the
+    interpreter's limit)."""
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise ValueError(f"nested deeper than 1024 levels ({exc})") from None
         return json.loads(data)
+
+
+def _raw_batch(data: bytes) -> PosthogBody | None:
+    """A `{"batch": [...], "api_key": ...}` body with its events left raw, or None when the decoded path must judge
+    it: not ASCII (invalid UTF-8 in a skipped field would pass msgspec and fail orjson), not JSON to msgspec (NaN and
+    lone surrogates, which Python's json takes), no `batch` list, or no key at the top."""
+    if not data.isascii():
+        return None
+    try:
+        top = _DECODE_BATCH(data)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    for key in (top.api_key, top.token):
+        if type(key) is str and key:
+            return PosthogBody(key, top.batch, data)
+    return None
 
 
 def parse_posthog_body(data: bytes) -> PosthogBody:
     """The project key and events of a decompressed body; `TelemetryBodyError` (400) when it is not a capture body."""
+    fast = _raw_batch(data)
+    if fast is not None:
+        return fast
+    return _decoded_body(data)
+
+
+def _decoded_body(data: bytes) -> PosthogBody:
     try:  # Python clients send NaN and Infinity (json.dumps allows them): one such value must not cost the batch
         doc = load_json(data)
     except ValueError as exc:
@@ -134,9 +205,74 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def posthog_items(events: list[Any], received_at: datetime,
+def posthog_items(body: PosthogBody, received_at: datetime,
                   names: Mapping[str, str]) -> tuple[ReadyItems, list[Candidate]]:
-    """A body's events: the usual ones as ready items in one pass, every other one as a `Candidate`.
+    """A body's events: the usual ones as ready items in one pass, every other one as a `Candidate` (see
+    `decoded_items`; raw events are decoded one by one, and the body whole when one of them is not plain JSON)."""
+    if body.data is None:
+        return decoded_items(body.events, received_at, names)
+    try:
+        return _raw_items(body.events, received_at, names)
+    except _NotPlain:
+        return decoded_items(_decoded_body(body.data).events, received_at, names)
+
+
+def _raw_items(events: list[msgspec.Raw], received_at: datetime,
+               names: Mapping[str, str]) -> tuple[ReadyItems, list[Candidate]]:
+    """`decoded_items` of raw events: the same checks on the five fields, `properties` only decoded for its session
+    and trace ids, and written as sent. Every other event is decoded and made a `Candidate`."""
+    def as_candidate(raw: msgspec.Raw) -> Candidate:
+        try:
+            return posthog_candidate(load_json(bytes(raw)), received_at)
+        except (ValueError, RecursionError):  # what msgspec took and orjson did not (1e999): the decoded path says
+            raise _NotPlain from None
+
+    ready, rest = ReadyItems(as_candidate=as_candidate), []
+    keys, ids, times, iris = ready.keys.append, ready.event_ids.append, ready.times.append, ready.iris.append
+    traces, sessions, attrs, origins = (ready.trace_ids.append, ready.session_ids.append, ready.attrs.append,
+                                        ready.origins.append)
+    fullmatch, parse, dumps = _UUID.fullmatch, datetime.fromisoformat, orjson.dumps
+    event_of, ids_of, decode_error = _DECODE_EVENT, _DECODE_IDS, msgspec.DecodeError
+    for raw in events:
+        try:
+            event = event_of(raw)
+        except decode_error:  # not an object, or a field besides the five
+            rest.append(as_candidate(raw))
+            continue
+        given, name, distinct, stamp, props = (event.uuid, event.event, event.distinct_id, event.timestamp,
+                                               event.properties)
+        iri = names.get(name) if type(name) is str and len(name) <= MAX_EVENT_NAME else None
+        if (iri is None or type(given) is not str or type(distinct) is not str or not distinct
+                or type(stamp) is not str or not fullmatch(given)):
+            rest.append(as_candidate(raw))
+            continue
+        try:
+            found = ids_of(props)  # refuses properties that are not an object
+            ts = parse(stamp)
+        except (decode_error, ValueError):
+            rest.append(as_candidate(raw))
+            continue
+        trace, session = found.trace, found.session
+        trace = trace.lower() if type(trace) is str else ""
+        session = session if type(session) is str else ""
+        if ts.tzinfo is not UTC or not _TS_MIN <= ts <= _TS_MAX or not is_stripped(trace) or not is_stripped(session):
+            rest.append(as_candidate(raw))
+            continue
+        key = given.lower()
+        keys(key)
+        ids(key)
+        times((ts - _EPOCH) // _MS)
+        iris(iri)
+        traces(trace)
+        sessions(session)
+        attrs((b'{"distinct_id":%b,"event":%b,"properties":%b}' % (dumps(distinct), dumps(name), props)).decode())
+        origins(raw)
+    return ready, rest
+
+
+def decoded_items(events: list[Any], received_at: datetime,
+                  names: Mapping[str, str]) -> tuple[ReadyItems, list[Candidate]]:
+    """A body's decoded events: the usual ones as ready items in one pass, every other one as a `Candidate`.
 
     Usual: exactly the five fields (`uuid` a UUID, `event` a name in `names` — the PostHog events of the ontology and
     the project's approved mappings —, `distinct_id` a non-empty string, `timestamp` ISO 8601 in UTC and in range,

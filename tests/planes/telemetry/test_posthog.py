@@ -24,7 +24,7 @@ def _body(doc: object) -> bytes:
 def test_the_python_clients_batch_body() -> None:
     body = parse_posthog_body(_body({"batch": [EVENT], "api_key": "phc_shop", "sent_at": "x",
                                      "historical_migration": False}))
-    assert body.api_key == "phc_shop" and body.events == [EVENT]
+    assert body.api_key == "phc_shop" and [json.loads(bytes(raw)) for raw in body.events] == [EVENT]
 
 
 @pytest.mark.parametrize("doc", [
@@ -45,6 +45,14 @@ def test_other_clients_bodies_carry_the_key_elsewhere(doc: object) -> None:
 ])
 def test_a_body_that_is_no_capture_body_is_refused_whole(raw: bytes, fragment: str) -> None:
     with pytest.raises(TelemetryBodyError, match=fragment) as caught:
+        parse_posthog_body(raw)
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize("depth", [1100, 100_000])
+def test_a_body_nested_past_the_parsers_limit_is_refused_not_a_crash(depth: int) -> None:
+    raw = b'{"api_key": "phc_shop", "batch": [' + b"[" * depth + b"]" * depth + b"]}"
+    with pytest.raises(TelemetryBodyError, match="nested deeper than 1024 levels") as caught:
         parse_posthog_body(raw)
     assert caught.value.status == 400
 

@@ -3,9 +3,11 @@ what it quarantines, for any body: the same rows, the same reasons, the same cou
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -17,7 +19,13 @@ from fractalops.planes.semantics import FO
 from fractalops.planes.telemetry import Classifier, Source, otlp
 from fractalops.planes.telemetry.intake import SortedBody, sort_body
 from fractalops.planes.telemetry.model import ReadyItems
-from fractalops.planes.telemetry.posthog import posthog_candidate, posthog_items
+from fractalops.planes.telemetry.posthog import (
+    decoded_items,
+    load_json,
+    parse_posthog_body,
+    posthog_candidate,
+    posthog_items,
+)
 from fractalops.planes.warehouse import EventColumns
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -35,8 +43,11 @@ def _classifier() -> Classifier:
 CLASSIFIER = _classifier()
 
 
-def _outcome(body: SortedBody) -> tuple[list[tuple], list[tuple], int, list[str]]:
-    rows = sorted(zip(*body.events.data, strict=True))
+def _outcome(body: SortedBody, *, attrs_as_json: bool = False) -> tuple[list[tuple], list[tuple], int, list[str]]:
+    columns = list(body.events.data)
+    if attrs_as_json:  # the raw path writes properties as sent, the decoded path re-encodes them: compare the JSON
+        columns[-1] = [orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS).decode() for text in columns[-1]]
+    rows = sorted(zip(*columns, strict=True))
     refused = sorted((item.key, verdict.kind, verdict.reason) for item, verdict in body.refused)
     return rows, refused, body.duplicates, sorted(body.taken)
 
@@ -92,7 +103,7 @@ def _uuid_key(event: dict) -> Any:
 def test_posthog_one_pass_and_candidates_give_the_same_rows_and_quarantine(events: list, seen_first: bool) -> None:
     ids = [_uuid_key(e) for e in events if isinstance(e, dict) and _uuid_key(e) is not None]
     assume(len(ids) == len(set(ids)))  # one body repeating an id: see the test below
-    ready, rest = posthog_items(events, NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
+    ready, rest = decoded_items(events, NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
     candidates = [posthog_candidate(e, NOW) for e in events]
     seen = {candidates[0].key} if seen_first and candidates else set()
     _both(Source.POSTHOG, ready, rest, candidates, seen)
@@ -101,7 +112,7 @@ def test_posthog_one_pass_and_candidates_give_the_same_rows_and_quarantine(event
 def test_the_usual_event_takes_the_one_pass_path() -> None:
     event = {"uuid": "0190F3C2-8E3A-7B11-9C4D-1234567890AB", "event": "$pageview", "distinct_id": "user-1",
              "timestamp": "2026-02-28T10:00:00.250+00:00", "properties": {"$session_id": "s", "$trace_id": "AB"}}
-    ready, rest = posthog_items([event], NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
+    ready, rest = decoded_items([event], NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
     assert rest == [] and ready.keys == ["0190f3c2-8e3a-7b11-9c4d-1234567890ab"]
     assert (ready.trace_ids, ready.session_ids, ready.iris) == (["ab"], ["s"], [str(FO.PageView)])
     assert ready.candidate(0).fields == posthog_candidate(event, NOW).fields
@@ -111,9 +122,76 @@ def test_a_body_repeating_an_id_stores_its_well_formed_copy() -> None:
     good = {"uuid": "0190f3c2-8e3a-7b11-9c4d-1234567890ab", "event": "$pageview", "distinct_id": "u",
             "timestamp": "2026-02-28T10:00:00+00:00", "properties": {}}
     broken = {**good, "distinct_id": ""}
-    ready, rest = posthog_items([broken, good], NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
+    ready, rest = decoded_items([broken, good], NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
     body = sort_body(CLASSIFIER, Source.POSTHOG, "shop", rest, ready, MAPPINGS, set())
     assert (len(body.events), body.refused, body.duplicates) == (1, [], 1)
+
+
+# -- PostHog bodies: raw events (msgspec) against decoded ones (orjson) ----------------------------------------
+
+def _batch_body(events: list, *, ascii_only: bool = True, indent: int | None = None) -> bytes:
+    return json.dumps({"batch": events, "api_key": "phc_shop", "sent_at": "2026-03-01T12:00:00Z",
+                       "historical_migration": False}, ensure_ascii=ascii_only, indent=indent).encode()
+
+
+def _raw_and_decoded(data: bytes, seen: set[str]) -> None:
+    names = CLASSIFIER.posthog_names("shop", MAPPINGS)
+    ready, rest = posthog_items(parse_posthog_body(data), NOW, names)
+    decoded_ready, decoded_rest = decoded_items(load_json(data)["batch"], NOW, names)
+    raw_path = sort_body(CLASSIFIER, Source.POSTHOG, "shop", rest, ready, MAPPINGS, seen)
+    decoded_path = sort_body(CLASSIFIER, Source.POSTHOG, "shop", decoded_rest, decoded_ready, MAPPINGS, seen)
+    assert _outcome(raw_path, attrs_as_json=True) == _outcome(decoded_path, attrs_as_json=True)
+    assert [item.raw() for item, _ in raw_path.refused] == [item.raw() for item, _ in decoded_path.refused]
+
+
+@settings(max_examples=300, deadline=None)
+@given(events=st.lists(st.one_of(_events, st.just({"uuid": "0190f3c2-8e3a-7b11-9c4d-1234567890ab",
+                                                   "event": "$pageview", "distinct_id": "é",
+                                                   "timestamp": "2026-02-28T10:00:00Z", "properties": {"é": "ü"}})),
+                       max_size=8),
+       ascii_only=st.booleans(), indent=st.sampled_from([None, 2]), seen_first=st.booleans())
+def test_raw_batch_events_and_decoded_ones_give_the_same_rows_and_quarantine(events: list, ascii_only: bool,
+                                                                            indent: int | None,
+                                                                            seen_first: bool) -> None:
+    ids = [_uuid_key(e) for e in events if isinstance(e, dict) and _uuid_key(e) is not None]
+    assume(len(ids) == len(set(ids)))
+    seen = {posthog_candidate(events[0], NOW).key} if seen_first and events else set()
+    _raw_and_decoded(_batch_body(events, ascii_only=ascii_only, indent=indent), seen)
+
+
+def test_the_python_clients_batch_keeps_its_events_raw_and_their_properties_as_sent() -> None:
+    event = {"uuid": "0190F3C2-8E3A-7B11-9C4D-1234567890AB", "event": "$pageview", "distinct_id": "user-1",
+             "timestamp": "2026-02-28T10:00:00.250+00:00",
+             "properties": {"z": 1, "$session_id": "s", "$trace_id": "AB", "big": 2**70}}
+    body = parse_posthog_body(_batch_body([event]))
+    assert body.data is not None and body.api_key == "phc_shop"
+    ready, rest = posthog_items(body, NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
+    assert rest == [] and ready.keys == ["0190f3c2-8e3a-7b11-9c4d-1234567890ab"]
+    assert (ready.trace_ids, ready.session_ids, ready.iris) == (["ab"], ["s"], [str(FO.PageView)])
+    assert ready.attrs == ['{"distinct_id":"user-1","event":"$pageview","properties":'
+                           '{"z": 1, "$session_id": "s", "$trace_id": "AB", "big": 1180591620717411303424}}']
+    assert ready.candidate(0).fields == posthog_candidate(event, NOW).fields
+
+
+@pytest.mark.parametrize("data", [
+    _batch_body([{"uuid": "0190f3c2-8e3a-7b11-9c4d-1234567890ab", "event": "$pageview", "distinct_id": "u",
+                  "timestamp": "2026-02-28T10:00:00Z", "properties": {"ratio": float("nan")}}]),  # json writes NaN
+    _batch_body([{"event": "$pageview"}])[:-1] + ', "sent_at": "é"}'.encode(),
+    b'{"batch": [], "properties": {"token": "phc_shop"}}',
+], ids=["nan", "not-ascii", "key-elsewhere"])
+def test_bodies_msgspec_would_judge_otherwise_are_decoded_whole(data: bytes) -> None:
+    assert parse_posthog_body(data).data is None
+
+
+def test_a_raw_event_orjson_refuses_sends_the_body_to_the_decoded_path() -> None:
+    odd = {"uuid": "0190f3c2-8e3a-7b11-9c4d-1234567890ab", "event": "$pageview", "distinct_id": "u",
+           "timestamp": "2026-02-28T10:00:00Z", "properties": {}}
+    data = _batch_body([odd]).replace(b'"properties": {}', b'"properties": {"x": 1e999}')
+    body = parse_posthog_body(data)
+    assert body.data is not None  # msgspec takes 1e999 as a number; orjson refuses it, Python's json makes it inf
+    ready, rest = posthog_items(body, NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
+    assert len(ready) == 1 and rest == []
+    _raw_and_decoded(data.replace(b'"distinct_id": "u"', b'"distinct_id": ""'), set())  # demoted: decoded whole
 
 
 # -- OTLP spans ------------------------------------------------------------------------------------------------
