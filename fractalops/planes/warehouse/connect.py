@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from fractalops.planes.warehouse._engine import (
+    ChdbInserts,
     lease_chdb_path,
     open_chdb_client,
     open_server_client,
@@ -67,16 +68,20 @@ def open_warehouse(data_dir: Path | None = None, url: str | None = None, *, data
         release = lease_chdb_path(path)
         try:
             client = open_chdb_client(path, database)
+            reader = None
             try:
                 reader = open_chdb_client(path, database, access="reader")
+                inserts = ChdbInserts(path)
             except BaseException:
-                client.close()
+                for opened in (reader, client):
+                    if opened is not None:
+                        opened.close()
                 raise
         except BaseException:
             release()
             raise
         warehouse = Warehouse(client, reader, backend="chdb", location=str(path), database=database or "default",
-                              on_close=release,
+                              on_close=release, inserts=inserts,
                               open_operator_client=lambda: open_chdb_client(path, database, access="operator"))
     if migrate:
         try:

@@ -21,6 +21,7 @@ from clickhouse_connect.driver.insert import InsertContext
 from pydantic import BaseModel, ValidationError
 
 from fractalops.errors import WarehouseError
+from fractalops.planes.warehouse._engine import ChdbInserts
 from fractalops.planes.warehouse.columns import EVENT_COLUMNS, EventColumns
 from fractalops.planes.warehouse.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, TABLES
 from fractalops.planes.warehouse.models import ChronicleWitnessRow, Event, Fact, ProofFact, StewardReportRow
@@ -90,9 +91,12 @@ class Warehouse:
 
     def __init__(self, client: Client, reader: Client, *, backend: Backend, location: str, database: str,
                  on_close: Callable[[], None] | None = None,
-                 open_operator_client: Callable[[], Client] | None = None) -> None:
+                 open_operator_client: Callable[[], Client] | None = None,
+                 inserts: ChdbInserts | None = None) -> None:
         self._client = client
         self._reader = reader
+        self._inserts = inserts
+        """The embedded engine's insert path (chdb's streaming insert); None: inserts go through `client`."""
         self._on_close = on_close
         self._open_operator_client = open_operator_client
         self._operator: Client | None = None  # opened on the first read_only_query()
@@ -135,7 +139,7 @@ class Warehouse:
             raise WarehouseError(f"warehouse command failed in {self.location} ({sql.strip()[:120]}...): {exc}") from exc
 
     def _insert(self, table: str, columns: Sequence[str], data: list[list[Any]], *,
-                column_oriented: bool = False) -> None:
+                column_oriented: bool = False, unique_keys: bool = False) -> None:
         if not data or (column_oriented and not data[0]):
             return
         key = (table, tuple(columns), column_oriented)
@@ -147,11 +151,14 @@ class Warehouse:
                     context = client.create_insert_context(table, list(columns), column_oriented=column_oriented)
                     self._insert_contexts[key] = context
                 try:
-                    client.insert(data=data, context=context)
+                    if self._inserts is not None:
+                        self._inserts.insert(self.database, table, context, data, unique_keys=unique_keys)
+                    else:
+                        client.insert(data=data, context=context)
                 except BaseException:
                     self._insert_contexts.pop(key, None)
                     raise
-        except ClickHouseError as exc:
+        except (ClickHouseError, RuntimeError) as exc:  # RuntimeError: what chdb's streaming insert refuses
             raise WarehouseError(
                 f"insert into {self.database}.{table} failed in {self.location}: {exc}; "
                 f"run `fractalops warehouse migrate` if the table is missing"
@@ -245,7 +252,7 @@ class Warehouse:
     def insert_event_columns(self, batch: EventColumns) -> int:
         """Insert events already checked row by row as they were appended (`EventColumns`), in one insert; returns
         how many."""
-        self._insert("events", EVENT_COLUMNS, batch.data, column_oriented=True)
+        self._insert("events", EVENT_COLUMNS, batch.data, column_oriented=True, unique_keys=True)
         return len(batch)
 
     def insert_facts(self, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -389,7 +396,7 @@ class Warehouse:
                 return
             self._closed = True
             errors: list[BaseException] = []
-            for client in (self._operator, self._reader, self._client):
+            for client in (self._operator, self._reader, self._client, self._inserts):
                 try:
                     if client is not None:
                         client.close()
