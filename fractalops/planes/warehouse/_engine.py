@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +175,9 @@ class ChdbInserts:
 
     def __init__(self, path: Path) -> None:
         self._conn = chdb.connect(os.path.realpath(path))
+        # Closed at interpreter exit too, like clickhouse-connect's own handles: a handle still open when chdb shuts
+        # its engine down makes it complain ("ShutdownTablesThreadPool is not initialized").
+        self._close = weakref.finalize(self, self._conn.close)
 
     def insert(self, database: str, table: str, context: InsertContext, data: list[list[object]], *,
                unique_keys: bool = False) -> None:
@@ -203,7 +207,7 @@ class ChdbInserts:
             context.data = None
 
     def close(self) -> None:
-        self._conn.close()
+        self._close()
 
 
 def open_server_client(url: str, database: str | None, *, access: Access = "writer") -> Client:
