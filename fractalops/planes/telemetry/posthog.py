@@ -55,10 +55,9 @@ class PosthogBody:
     api_key: str
     """The project API key it carries (empty when it carries none)."""
     events: list[Any]
-    """Its events, as sent (each one is checked on its own): decoded values, or, when `data` is set, each event's
-    raw JSON (`msgspec.Raw`), decoded one by one in `posthog_items`."""
-    data: bytes | None = None
-    """The body, when its events are still raw: what `posthog_items` decodes whole if an event is not plain."""
+    """Its events, as sent (each one is checked on its own): decoded values, or, when `raw`, each event's JSON
+    (`msgspec.Raw`), decoded one by one in `posthog_items`."""
+    raw: bool = False
 
 
 class _BatchBody(msgspec.Struct):
@@ -90,10 +89,6 @@ _Ids = msgspec.defstruct("_Ids", [("session", Any, None), ("trace", Any, None)],
 _DECODE_BATCH = msgspec.json.Decoder(_BatchBody).decode
 _DECODE_EVENT = msgspec.json.Decoder(_PlainEvent).decode
 _DECODE_IDS = msgspec.json.Decoder(_Ids).decode
-
-
-class _NotPlain(Exception):
-    """A raw event only orjson and Python's json decode as the decoded path would: decode the body whole."""
 
 
 def _key_of(value: Any) -> str:
@@ -139,7 +134,7 @@ def _raw_batch(data: bytes) -> PosthogBody | None:
         return None
     for key in (top.api_key, top.token):
         if type(key) is str and key:
-            return PosthogBody(key, top.batch, data)
+            return PosthogBody(key, top.batch, raw=True)
     return None
 
 
@@ -208,25 +203,29 @@ def _text(value: Any) -> str:
 def posthog_items(body: PosthogBody, received_at: datetime,
                   names: Mapping[str, str]) -> tuple[ReadyItems, list[Candidate]]:
     """A body's events: the usual ones as ready items in one pass, every other one as a `Candidate` (see
-    `decoded_items`; raw events are decoded one by one, and the body whole when one of them is not plain JSON)."""
-    if body.data is None:
-        return decoded_items(body.events, received_at, names)
-    try:
+    `decoded_items`; raw events are decoded one by one)."""
+    if body.raw:
         return _raw_items(body.events, received_at, names)
-    except _NotPlain:
-        return decoded_items(_decoded_body(body.data).events, received_at, names)
+    return decoded_items(body.events, received_at, names)
+
+
+def _raw_candidate(raw: msgspec.Raw, received_at: datetime) -> Candidate:
+    """A raw event as the decoded path makes it a `Candidate` (decoded by orjson, or by Python's json for what
+    orjson refuses, 1e999). What neither decodes, msgspec having taken it (nesting past 1,024 levels under a raised
+    recursion limit), is malformed with that reason: the event is kept, not the body refused."""
+    data = bytes(raw)
+    try:
+        return posthog_candidate(load_json(data), received_at)
+    except (ValueError, RecursionError) as exc:
+        return Candidate(key=_content_hash(data), name="", raw=lambda: data, media_type=JSON_MEDIA_TYPE,
+                         problem=f"the event is JSON only msgspec decodes ({str(exc)[:120]})")
 
 
 def _raw_items(events: list[msgspec.Raw], received_at: datetime,
                names: Mapping[str, str]) -> tuple[ReadyItems, list[Candidate]]:
     """`decoded_items` of raw events: the same checks on the five fields, `properties` only decoded for its session
     and trace ids, and written as sent. Every other event is decoded and made a `Candidate`."""
-    def as_candidate(raw: msgspec.Raw) -> Candidate:
-        try:
-            return posthog_candidate(load_json(bytes(raw)), received_at)
-        except (ValueError, RecursionError):  # what msgspec took and orjson did not (1e999): the decoded path says
-            raise _NotPlain from None
-
+    as_candidate = partial(_raw_candidate, received_at=received_at)
     ready, rest = ReadyItems(as_candidate=as_candidate), []
     keys, ids, times, iris = ready.keys.append, ready.event_ids.append, ready.times.append, ready.iris.append
     traces, sessions, attrs, origins = (ready.trace_ids.append, ready.session_ids.append, ready.attrs.append,

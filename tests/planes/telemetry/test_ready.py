@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 from hypothesis import assume, given, settings
@@ -20,6 +21,7 @@ from fractalops.planes.telemetry import Classifier, Source, otlp
 from fractalops.planes.telemetry.intake import SortedBody, sort_body
 from fractalops.planes.telemetry.model import ReadyItems
 from fractalops.planes.telemetry.posthog import (
+    _raw_candidate,
     decoded_items,
     load_json,
     parse_posthog_body,
@@ -164,7 +166,7 @@ def test_the_python_clients_batch_keeps_its_events_raw_and_their_properties_as_s
              "timestamp": "2026-02-28T10:00:00.250+00:00",
              "properties": {"z": 1, "$session_id": "s", "$trace_id": "AB", "big": 2**70}}
     body = parse_posthog_body(_batch_body([event]))
-    assert body.data is not None and body.api_key == "phc_shop"
+    assert body.raw and body.api_key == "phc_shop"
     ready, rest = posthog_items(body, NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
     assert rest == [] and ready.keys == ["0190f3c2-8e3a-7b11-9c4d-1234567890ab"]
     assert (ready.trace_ids, ready.session_ids, ready.iris) == (["ab"], ["s"], [str(FO.PageView)])
@@ -180,18 +182,24 @@ def test_the_python_clients_batch_keeps_its_events_raw_and_their_properties_as_s
     b'{"batch": [], "properties": {"token": "phc_shop"}}',
 ], ids=["nan", "not-ascii", "key-elsewhere"])
 def test_bodies_msgspec_would_judge_otherwise_are_decoded_whole(data: bytes) -> None:
-    assert parse_posthog_body(data).data is None
+    assert not parse_posthog_body(data).raw
 
 
-def test_a_raw_event_orjson_refuses_sends_the_body_to_the_decoded_path() -> None:
+def test_a_raw_event_orjson_refuses_is_decoded_as_the_decoded_path_decodes_it() -> None:
     odd = {"uuid": "0190f3c2-8e3a-7b11-9c4d-1234567890ab", "event": "$pageview", "distinct_id": "u",
            "timestamp": "2026-02-28T10:00:00Z", "properties": {}}
     data = _batch_body([odd]).replace(b'"properties": {}', b'"properties": {"x": 1e999}')
     body = parse_posthog_body(data)
-    assert body.data is not None  # msgspec takes 1e999 as a number; orjson refuses it, Python's json makes it inf
+    assert body.raw  # msgspec takes 1e999 as a number; orjson refuses it, Python's json makes it inf
     ready, rest = posthog_items(body, NOW, CLASSIFIER.posthog_names("shop", MAPPINGS))
     assert len(ready) == 1 and rest == []
-    _raw_and_decoded(data.replace(b'"distinct_id": "u"', b'"distinct_id": ""'), set())  # demoted: decoded whole
+    _raw_and_decoded(data.replace(b'"distinct_id": "u"', b'"distinct_id": ""'), set())  # demoted: json decodes it
+
+
+def test_a_raw_event_neither_json_decoder_takes_is_quarantined_not_lost() -> None:
+    item = _raw_candidate(msgspec.Raw(b"[" * 1100 + b"]" * 1100), NOW)
+    assert item.problem.startswith("the event is JSON only msgspec decodes") and item.key.startswith("sha256:")
+    assert item.raw() == b"[" * 1100 + b"]" * 1100
 
 
 # -- OTLP spans ------------------------------------------------------------------------------------------------
