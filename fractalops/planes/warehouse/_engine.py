@@ -20,7 +20,7 @@ import chdb
 import clickhouse_connect
 from clickhouse_connect.driver.binding import quote_identifier
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import ClickHouseError
+from clickhouse_connect.driver.exceptions import ClickHouseError, ProgrammingError
 from clickhouse_connect.driver.insert import InsertContext
 from clickhouse_connect.driver.transform import NativeTransform
 
@@ -192,6 +192,7 @@ class ChdbInserts:
         settings = _ONE_THREAD + (", optimize_on_insert = 0" if unique_keys else "")
         statement = (f"INSERT INTO {quote_identifier(database)}.{quote_identifier(table)} ({columns}) "
                      f"SETTINGS {settings}")
+        http_statement = f"INSERT INTO {context.table} ({columns}) FORMAT Native\n".encode()
         context.data = data
         try:
             with self._conn.send_insert(statement, "Native") as stream:
@@ -199,8 +200,11 @@ class ChdbInserts:
                     if context.insert_exception is not None:  # a column failed to encode: this chunk is garbage
                         failure, context.insert_exception = context.insert_exception, None
                         raise failure
-                    if index == 0:  # the first block starts with the HTTP form's "INSERT ... FORMAT Native\n"
-                        chunk = chunk[chunk.index(b"\n") + 1:]
+                    if index == 0:  # the first block starts with the statement of clickhouse-connect's HTTP form
+                        if not chunk.startswith(http_statement):
+                            raise ProgrammingError(f"clickhouse-connect's first block does not start with "
+                                                   f"{http_statement[:80]!r}: its Native framing changed")
+                        chunk = chunk[len(http_statement):]
                     stream.append(chunk)
                 stream.finish()
         finally:
