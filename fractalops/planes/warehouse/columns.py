@@ -50,6 +50,11 @@ def is_stripped(text: str) -> bool:
     return not text or (text[0] not in _WHITESPACE and text[-1] not in _WHITESPACE)
 
 
+def _repeated(event_id: str, project: str) -> str:
+    """Why a row is refused whose id this insert already holds (`append` raises it, `extend_ready` returns it)."""
+    return f"event_id: {event_id!r} of project {project!r} is already in this insert"
+
+
 def _text(value: Any, field: str) -> str:
     if type(value) is not str and not isinstance(value, str):
         raise ValueError(f"{field}: Input should be a valid string")
@@ -96,7 +101,7 @@ class EventColumns:
             source = _name(source, "source", names)
         key = (project, event_id)
         if key in self._keys:
-            raise ValueError(f"event_id: {event_id!r} of project {project!r} is already in this insert")
+            raise ValueError(_repeated(event_id, project))
         trace_id, session_id = _text(trace_id, "trace_id"), _text(session_id, "session_id")
         thread_id, text = _text(thread_id, "thread_id"), attrs_json(attrs)
         self._keys.add(key)
@@ -166,8 +171,8 @@ class EventColumns:
                      iris: Sequence[str], trace_ids: Sequence[str], session_ids: Sequence[str],
                      attrs: Sequence[str]) -> list[tuple[int, str]]:
         """Add rows a decoder built as column values and checked itself as `append` checks them (event, trace and
-        session ids stripped strings, times epoch milliseconds in range, expanded global IRIs, attrs sorted compact
-        JSON objects; `telemetry.ReadyItems`). Checked here: what is cheap over whole columns (their lengths, the
+        session ids stripped strings, times epoch milliseconds in range, expanded global IRIs, attrs JSON objects;
+        `telemetry.ReadyItems`). Checked here: what is cheap over whole columns (their lengths, the
         times' range, each distinct IRI once, project and source), and per row the one rule that depends on the rest
         of the insert, an event id once per project: (index, reason) of the rows refused for that, as `append`
         words it. A column that breaks its contract raises `ValueError` (a decoder's bug, not a client's)."""
@@ -211,7 +216,7 @@ class EventColumns:
         for index, event_id in enumerate(event_ids):
             key = (project, event_id)
             if key in keys:
-                refused.append((index, f"event_id: {event_id!r} of project {project!r} is already in this insert"))
+                refused.append((index, _repeated(event_id, project)))
             else:
                 keys.add(key)
                 kept.append(index)
